@@ -1,0 +1,57 @@
+"""The ``john`` command.
+
+Each capability's commands live in a module of this package and are added to
+the root application here. User errors print one line and exit with the code
+from :mod:`john.errors`; anything else is a bug and prints a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from john.cli import hub
+from john.cli.context import console_error
+from john.errors import JohnError, UserError
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="john",
+    help="JOHN learner record hub: ingest, link and serve learners' records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+hub.register(app)
+
+
+def main() -> None:
+    """Run the ``john`` command and map errors to exit codes."""
+    try:
+        app(standalone_mode=False)
+    except UserError as error:
+        console_error(f"error: {error.detail}")
+        for problem in error.problems[:20]:
+            where = f"row {problem.row}, " if problem.row is not None else ""
+            console_error(f"  {where}{problem.field}: {problem.message}")
+        sys.exit(error.exit_code)
+    except JohnError as error:
+        log.exception("command failed")
+        sys.exit(error.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        console_error("aborted")
+        sys.exit(130)
+    except (
+        Exception
+    ) as error:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

@@ -1,0 +1,89 @@
+"""Settings read from ``JOHN_*`` environment variables or a TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from john.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Hub settings; the defaults serve a single-machine pilot."""
+
+    model_config = SettingsConfigDict(env_prefix="JOHN_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder holding the embedded SQLite store and exports.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means SQLite in data_dir.",
+    )
+    reference_dir: Path | None = Field(
+        default=None,
+        description="Folder with the public reference files (registers, FEBRL).",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = False
+    slow_request_ms: int = 500
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for signing sessions and tokens; generated per data_dir.",
+    )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Return the store's URL, defaulting to ``data_dir/john.sqlite3``."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'john.sqlite3').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Select the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Build settings from a TOML file and the environment.
+
+    Environment variables win over the file, so one deployment file can be
+    overridden per run.
+    """
+    path = config_file or (
+        Path(os.environ["JOHN_CONFIG"]) if os.environ.get("JOHN_CONFIG") else None
+    )
+    values: dict[str, object] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigurationError(
+                f"configuration file {path} not found; create it or unset JOHN_CONFIG"
+            ) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(
+                f"configuration file {path} is not TOML: {exc}"
+            ) from exc
+    from_env = Settings()
+    merged = {**values, **from_env.model_dump(exclude_unset=True)}
+    return Settings(**merged)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,151 @@
+"""The transactional store: engine, sessions, declarative base and migrations.
+
+SQLite (WAL mode) in the data directory is the embedded default; PostgreSQL is
+chosen with ``JOHN_DATABASE_URL``. Errors from SQLAlchemy are translated into
+JOHN's own exceptions here, at the boundary where they arise.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from john.errors import ConfigurationError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table of the hub."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite has no timezone type, so naive values read back are taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def new_public_id(prefix: str) -> str:
+    """Return an unguessable id such as ``L-3f9c...`` (128 random bits)."""
+    return f"{prefix}-{secrets.token_hex(16)}"
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable in WAL mode except for the last commits on power loss;
+    # a crashed process (kill -9) still leaves a consistent store.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``, creating the SQLite folder if needed."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    raise ConfigurationError(
+        f"database URL scheme in {url.split(':', 1)[0]!r} is not supported; "
+        "use sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to ``engine``."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Translate connection failures into :class:`StoreUnavailable`."""
+    try:
+        yield
+    except exc.OperationalError as error:
+        if "database is locked" in str(error) or "could not connect" in str(error):
+            raise StoreUnavailable(str(error.orig)) from error
+        raise
+
+
+def alembic_config(url: str) -> Any:
+    """Build an Alembic configuration for the packaged migrations."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date with every capability's migrations."""
+    from alembic import command
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with translate_errors(), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+    log.info("schema migrated to heads on %s", engine.dialect.name)
+
+
+def import_all_models() -> None:
+    """Import every capability's models so that ``Base.metadata`` is complete."""
+    import importlib
+    import pkgutil
+
+    import john
+
+    for module in pkgutil.walk_packages(john.__path__, "john."):
+        if module.name.endswith(".models"):
+            importlib.import_module(module.name)

@@ -1,0 +1,1 @@
+"""Identifier schemes, persons and record linkage."""

@@ -1,0 +1,1 @@
+"""Achievements and experiences from provider feeds, with provenance and quarantine."""

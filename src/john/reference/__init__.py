@@ -1,0 +1,1 @@
+"""Public registers: providers, qualifications, schools, places, occupations."""

@@ -1,0 +1,138 @@
+"""Build the FastAPI application.
+
+Errors leave as RFC 9457 problem details (``application/problem+json``):
+JOHN's user errors with their own status, request validation errors as 422
+naming each field, and anything unexpected as a 500 with no internals.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from john import __version__
+from john.config import Settings
+from john.db import make_engine, make_session_factory
+from john.errors import PROBLEM_BASE, JohnError, UserError, problem_details
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Routers mounted by the application, as (module, attribute). A capability
+# adds its router here, so the web face imports capabilities and never the
+# other way round.
+ROUTERS: list[tuple[str, str]] = [
+    ("john.web.pages.hub", "router"),
+]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Create the application bound to one store."""
+    app = FastAPI(
+        title="JOHN",
+        version=__version__,
+        description="Joint Occupational Hosting Network learner record hub.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    bound = engine or make_engine(settings.sqlalchemy_url)
+    app.state.settings = settings
+    app.state.engine = bound
+    app.state.sessions = make_session_factory(bound)
+
+    _add_error_handlers(app)
+    _add_timing_middleware(app, settings.slow_request_ms)
+    for module_name, attribute in ROUTERS:
+        module = importlib.import_module(module_name)
+        app.include_router(getattr(module, attribute))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _problem(
+    body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JohnError)
+    async def handle_john_error(request: Request, error: JohnError) -> JSONResponse:
+        if not isinstance(error, UserError):
+            log.error(
+                "request %s %s failed", request.method, request.url.path, exc_info=error
+            )
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return _problem(problem_details(error, instance=request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def handle_validation(
+        request: Request, error: RequestValidationError
+    ) -> JSONResponse:
+        problems = []
+        for item in error.errors():
+            location = ".".join(
+                str(part) for part in item.get("loc", ()) if part != "body"
+            )
+            problems.append({"field": location, "message": item.get("msg", "invalid")})
+        body = {
+            "type": PROBLEM_BASE + "invalid-input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            "errors": problems,
+            "instance": request.url.path,
+        }
+        return _problem(body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def handle_http(
+        request: Request, error: StarletteHTTPException
+    ) -> JSONResponse:
+        body = {
+            "type": "about:blank",
+            "title": str(error.detail) if error.status_code < 500 else "Error",
+            "status": error.status_code,
+            "detail": str(error.detail),
+            "instance": request.url.path,
+        }
+        return _problem(body, dict(error.headers) if error.headers else None)
+
+    @app.exception_handler(Exception)
+    async def handle_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.error(
+            "request %s %s failed", request.method, request.url.path, exc_info=error
+        )
+        return _problem(problem_details(JohnError(), instance=request.url.path))
+
+
+def _add_timing_middleware(app: FastAPI, slow_ms: int) -> None:
+    @app.middleware("http")
+    async def log_slow_requests(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if elapsed_ms >= slow_ms:
+            log.warning(
+                "slow request %s %s took %.0f ms",
+                request.method,
+                request.url.path,
+                elapsed_ms,
+            )
+        return response
