@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,8 @@ from john.identity.schemas import (
 )
 from john.web.deps import get_session
 
+SessionDep = Annotated[Session, Depends(get_session)]
+
 router = APIRouter(prefix="/api/v1", tags=["linkage"])
 
 # TODO: take the actor from the signed-in staff member once sign-in exists.
@@ -36,9 +40,9 @@ def start_run(request: Request) -> LinkageReportOut:
 
 @router.get("/linkage/runs", response_model=list[LinkageRunOut])
 def list_runs(
-    session: Session = Depends(get_session),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[LinkageRunOut]:
     """List linkage runs, newest first."""
     return [run_out(run) for run in service.list_runs(session, limit, offset)]
@@ -46,10 +50,12 @@ def list_runs(
 
 @router.get("/reviews", response_model=list[MatchReviewOut])
 def list_reviews(
-    session: Session = Depends(get_session),
-    status: str = Query("pending", description="pending, accepted or rejected"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    session: SessionDep,
+    status: Annotated[
+        str, Query(description="pending, accepted or rejected")
+    ] = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MatchReviewOut]:
     """List match reviews with a status, most probable first."""
     reviews = service.list_reviews(session, status, limit, offset)
@@ -71,9 +77,7 @@ def review_detail(session: Session, review_id: int) -> MatchReviewDetail:
 
 
 @router.get("/reviews/{review_id}", response_model=MatchReviewDetail)
-def get_review(
-    review_id: int, session: Session = Depends(get_session)
-) -> MatchReviewDetail:
+def get_review(review_id: int, session: SessionDep) -> MatchReviewDetail:
     """Return a review with both records side by side and the comparison."""
     return review_detail(session, review_id)
 
@@ -88,9 +92,7 @@ def decide(review_id: int, body: DecisionIn, request: Request) -> MatchReviewOut
 
 
 @router.get("/learners/{learner_id}/history", response_model=LearnerHistoryOut)
-def history(
-    learner_id: str, session: Session = Depends(get_session)
-) -> LearnerHistoryOut:
+def history(learner_id: str, session: SessionDep) -> LearnerHistoryOut:
     """Return a learner's status and linkage events, oldest first."""
     events = service.learner_history(session, learner_id)
     learner = session.get(Learner, learner_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
@@ -11,6 +13,8 @@ from john.identity import service
 from john.identity.api import STAFF_ACTOR, review_detail
 from john.web.deps import get_session
 from john.web.templating import templates
+
+SessionDep = Annotated[Session, Depends(get_session)]
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +31,7 @@ FIELD_LABELS = {
 
 @router.get("/reviews", response_class=HTMLResponse)
 def review_queue(
-    request: Request, status: str = "pending", session: Session = Depends(get_session)
+    request: Request, session: SessionDep, status: str = "pending"
 ) -> HTMLResponse:
     """Render the queue of match reviews with one status."""
     reviews = service.list_reviews(session, status, limit=200)
@@ -39,9 +43,7 @@ def review_queue(
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
-def review_page(
-    request: Request, review_id: int, session: Session = Depends(get_session)
-) -> HTMLResponse:
+def review_page(request: Request, review_id: int, session: SessionDep) -> HTMLResponse:
     """Render both records of a review side by side with accept and reject."""
     detail = review_detail(session, review_id)
     return templates.TemplateResponse(
