@@ -52,7 +52,7 @@ TRAINING_SEED = 20260101
 class Thresholds:
     """Match probabilities that split scored pairs into links, reviews and drops."""
 
-    match: float = 0.95
+    match: float = 0.9
     review: float = 0.5
 
     def __post_init__(self) -> None:
