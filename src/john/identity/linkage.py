@@ -88,11 +88,10 @@ class LinkageOutcome:
 # --- identifiers -----------------------------------------------------------
 
 # TODO: use the identifier schemes module of john.identity once it exists; these
-# checks cover format and the ULN and UPN check characters only.
+# checks cover format, the ULN check digit and the UPN check letter only.
 _NI_NUMBER = re.compile(
     r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
 )
-_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
 def uln_check_digit(first_nine: str) -> int | None:
@@ -119,15 +118,10 @@ def _valid_uln(value: str) -> bool:
 
 
 def _valid_upn(value: str) -> bool:
-    # DfE UPN: a check letter, then 12 characters; weights 2..13 mod 23.
-    if not re.fullmatch(r"[A-Z]\d{11}[0-9A-Z]", value):
-        return False
-    body = value[1:]
-    total = 0
-    for weight, char in enumerate(body, start=2):
-        number = int(char) if char.isdigit() else _UPN_LETTERS.index(char)
-        total += weight * number
-    return _UPN_LETTERS[total % 23] == value[0]
+    from stdnum.gb import upn
+
+    # python-stdnum checks the DfE check letter and the local authority number.
+    return bool(upn.is_valid(value))
 
 
 _VALIDATORS = {
@@ -425,9 +419,7 @@ def selected_backend() -> str:
             "JOHN_LINKAGE_BACKEND=spark is not available in this version; "
             "unset it to use the embedded DuckDB backend"
         )
-    raise ConfigurationError(
-        f"JOHN_LINKAGE_BACKEND={backend!r} is not a known backend; use duckdb"
-    )
+    raise ConfigurationError(f"JOHN_LINKAGE_BACKEND={backend!r} is invalid; use duckdb")
 
 
 def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Any:
