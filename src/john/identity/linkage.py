@@ -194,6 +194,8 @@ select
         else postcode_compact end as postcode,
     case when regexp_matches(postcode_compact, '{UK_POSTCODE}')
         then postcode_compact[:-4] end as postcode_outward,
+    array_to_string(list_sort(string_split(postcode_compact, '')), '')
+        as postcode_sorted,
     email, uln, upn, ni_number, ucas_id, husid, given_aliases
 from cleaned
 """.replace("{UK_POSTCODE}", UK_POSTCODE)
@@ -263,6 +265,11 @@ def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
             f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
             label_for_charts="Given and family names swapped",
         ).configure(m_probability=0.02, u_probability=0.00001),
+        cll.CustomLevel(
+            f'jaro_winkler_similarity("{column}_l", "{other}_r") >= 0.9 '
+            f'and jaro_winkler_similarity("{other}_l", "{column}_r") >= 0.9',
+            label_for_charts="Names swapped, with a typing error",
+        ).configure(m_probability=0.01, u_probability=0.00001),
     ]
     if nickname:
         levels.append(
@@ -336,6 +343,11 @@ def _comparisons() -> list[Any]:
                 cll.LevenshteinLevel("postcode", 1).configure(
                     m_probability=0.08, u_probability=0.005
                 ),
+                cll.ExactMatchLevel("postcode_sorted").configure(
+                    label_for_charts="Same characters in another order",
+                    m_probability=0.03,
+                    u_probability=0.001,
+                ),
                 cll.ExactMatchLevel("postcode_outward").configure(
                     label_for_charts="Same outward code",
                     m_probability=0.07,
@@ -384,8 +396,9 @@ def blocking_rules() -> list[Any]:
         block_on("given_name", "family_name"),
         block_on("given_name", "birth_year"),
         block_on("family_name", "birth_year"),
-        block_on("given_name", "postcode"),
-        block_on("family_name", "postcode"),
+        # Sorted characters also catch postcodes with two characters swapped.
+        block_on("given_name", "postcode_sorted"),
+        block_on("family_name", "postcode_sorted"),
         block_on("email"),
     ]
 
