@@ -578,14 +578,21 @@ def _train(linker: Any) -> list[str]:
     values in place, so the model is still usable.
     """
     from splink import block_on
+    from splink.internals.exceptions import SplinkException
 
     notes: list[str] = []
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("given_name", "family_name", "dob")], recall=0.7
         )
-    except Exception as error:  # Splink raises bare exceptions on empty blocks
+    except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
         notes.append(f"prior match probability kept: {type(error).__name__}")
+    # No agreeing pairs gives 0, which predict() cannot turn into a weight.
+    if not 0.0 < settings._probability_two_random_records_match < 1.0:
+        settings._probability_two_random_records_match = prior
+        notes.append("prior match probability kept: no agreeing pairs")
     linker.training.estimate_u_using_random_sampling(
         max_pairs=RANDOM_SAMPLING_PAIRS,
         seed=TRAINING_SEED,
@@ -597,7 +604,7 @@ def _train(linker: Any) -> list[str]:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-        except Exception as error:  # a blocking rule with no pairs fails EM
+        except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
             notes.append(f"EM session skipped: {type(error).__name__}")
     return notes
 
