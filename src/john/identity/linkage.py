@@ -24,8 +24,9 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from splink.internals.exceptions import SplinkException
 
-from john.errors import ConfigurationError
+from john.errors import ConfigurationError, JohnError
 
 log = logging.getLogger(__name__)
 
@@ -578,7 +579,6 @@ def _train(linker: Any) -> list[str]:
     values in place, so the model is still usable.
     """
     from splink import block_on
-    from splink.internals.exceptions import SplinkException
 
     notes: list[str] = []
     settings = linker._settings_obj
@@ -645,6 +645,11 @@ def link_records(
         )
         frame = predictions.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
+    except (SplinkException, duckdb.Error) as error:
+        # The library's message may quote row values, so only its type is kept.
+        raise JohnError(
+            f"record linkage failed in Splink or DuckDB ({type(error).__name__})"
+        ) from None
     finally:
         connection.close()
 
