@@ -18,6 +18,7 @@ import codecs
 import csv
 import hashlib
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -106,12 +107,11 @@ class LoadReport:
 
 def _reason_key(reason: str) -> str:
     # Group "postcode 'X1' is not ..." and "postcode 'Y2' is not ..." under one
-    # reason by dropping the quoted value.
-    head, quote, rest = reason.partition("'")
-    if not quote:
-        return reason
-    _, _, tail = rest.partition("'")
-    return f"{head.rstrip()}{tail}".strip()
+    # reason by dropping the quoted values.
+    return _QUOTED_VALUE.sub("", reason).strip()
+
+
+_QUOTED_VALUE = re.compile(r"""\s*(?:'[^']*'|"[^"]*")(?=\s|$|,|;)""")
 
 
 Row = dict[str, str]
@@ -285,7 +285,9 @@ def _parse_local_authority(row: Row, report: LoadReport) -> dict[str, Any]:
     if latitude is not None and longitude is not None:
         if not check.is_in_uk(latitude, longitude):
             if not check.is_in_uk(longitude, latitude):
-                raise ValueError(f"centroid {latitude}, {longitude} is outside the UK")
+                raise ValueError(
+                    f"centroid '{latitude}, {longitude}' is outside the UK"
+                )
             # mySociety's register (2023 edition) has its lat and long columns
             # swapped; a point that lands in the UK only one way round is swapped.
             latitude, longitude = longitude, latitude

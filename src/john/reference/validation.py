@@ -119,9 +119,9 @@ def parse_coordinates(
             f"latitude {latitude!r} or longitude {longitude!r} is not a number"
         ) from None
     if not -90.0 <= lat <= 90.0:
-        raise ValueError(f"latitude {lat} is outside -90 to 90")
+        raise ValueError(f"latitude '{lat}' is outside -90 to 90")
     if not -180.0 <= long <= 180.0:
-        raise ValueError(f"longitude {long} is outside -180 to 180")
+        raise ValueError(f"longitude '{long}' is outside -180 to 180")
     return lat, long
 
 
