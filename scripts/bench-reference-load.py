@@ -2,9 +2,9 @@
 
 Usage: bench-reference-load.py ROWS DATABASE_URL
 
-Writes ROWS made-up postcodes (areas ZA to ZZ, all valid) in the ONSPD column layout
-to a temporary folder, loads them twice into a freshly migrated store at
-DATABASE_URL (the second load refreshes every row) and prints the rows per
+Writes ROWS made-up postcodes (areas ZA to ZZ, all valid) in the ONSPD column
+layout to a temporary folder. Loads them twice into a freshly migrated store at
+DATABASE_URL, so that the second load refreshes every row. Prints the rows per
 second of each load and the peak memory of the process.
 """
 
