@@ -277,38 +277,41 @@ def _count_store(session: Session, summary: DemoSummary) -> None:
 
 def print_summary(summary: DemoSummary, base_url: str) -> None:
     """Print counts that add up, and the URL of a learner seen by both providers."""
-    out = context.console
+
+    def out(line: str) -> None:
+        # Unwrapped and without markup, so each count stays on one line for
+        # scripts that read the summary.
+        context.console.print(line, soft_wrap=True, markup=False, highlight=False)
+
     if summary.registers_loaded:
-        out.print(f"registers loaded: {', '.join(summary.registers_loaded)}")
+        out(f"registers loaded: {', '.join(summary.registers_loaded)}")
     if summary.registers_unchanged:
         unchanged = ", ".join(summary.registers_unchanged)
-        out.print(f"registers unchanged since the last load: {unchanged}")
+        out(f"registers unchanged since the last load: {unchanged}")
     if summary.registers_absent:
-        out.print(f"registers without a file: {', '.join(summary.registers_absent)}")
+        out(f"registers without a file: {', '.join(summary.registers_absent)}")
 
     for feed in summary.feeds:
         state = "ingested" if feed.new else "already ingested, unchanged"
-        out.print(
+        out(
             f"feed {feed.name} ({state}): read {feed.read} = accepted "
             f"{feed.accepted} + quarantined {feed.quarantined} + duplicate "
             f"{feed.duplicate}"
         )
-    out.print(
+    out(
         f"person records: {summary.person_records} "
         f"({summary.person_records_linked} linked to learners)"
     )
-    out.print(
+    out(
         f"learners: {summary.learners} = {summary.learners_both} with records from "
         f"both providers + {summary.learners_one} from one provider"
     )
-    out.print(
-        f"achievements: {summary.achievements}; experiences: {summary.experiences}"
-    )
+    out(f"achievements: {summary.achievements}; experiences: {summary.experiences}")
     if not summary.changed_anything:
-        out.print("nothing changed: every register and feed was already in the store")
+        out("nothing changed: every register and feed was already in the store")
     if summary.example_learner:
-        out.print(
+        out(
             f"a learner with records from both providers: "
             f"{base_url}/learners/{summary.example_learner}"
         )
-    out.print(f"done in {summary.seconds:.1f} s")
+    out(f"done in {summary.seconds:.1f} s")
