@@ -3,7 +3,7 @@
 It migrates the store, loads the public registers, writes two providers'
 feeds from the FEBRL 4 benchmark, ingests them, links the person records into
 learners, prints a summary whose counts add up and serves the hub. Each step
-skips work already done, so a second run changes nothing and says so.
+skips work already done, so a second run changes nothing and reports that.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class FeedCounts:
 
 @dataclass
 class DemoSummary:
-    """What the main job did and what the store now holds."""
+    """The counts of one run of the main job and of the store after it."""
 
     registers_loaded: list[str] = field(default_factory=list)
     registers_unchanged: list[str] = field(default_factory=list)
@@ -83,9 +83,9 @@ class DemoSummary:
 
 def demo(
     serve: bool = typer.Option(
-        True, "--serve/--no-serve", help="Serve the hub after the job; default on."
+        True, "--serve/--no-serve", help="Serve the hub after the job (the default)."
     ),
-    port: int = typer.Option(None, help="TCP port to serve on; default 8000."),
+    port: int = typer.Option(None, help="TCP port to serve on (default 8000)."),
 ) -> None:
     """Load registers, ingest two providers' feeds, link learners and serve the hub."""
     started = time.perf_counter()
@@ -113,7 +113,7 @@ def demo(
 def run_demo(
     factory: sessionmaker[Session], reference_dir: Path | None, out_dir: Path
 ) -> DemoSummary:
-    """Run steps (b) to (e) of the main job on a migrated store; return the summary.
+    """Load registers, write and ingest the feeds, and link, on a migrated store.
 
     Raises ConfigurationError when the reference folder or FEBRL files are
     missing.

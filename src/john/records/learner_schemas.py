@@ -18,7 +18,7 @@ from john.records.joined import (
 
 
 class ProvenanceOut(BaseModel):
-    """Where a row came from."""
+    """The origin of a row: organisation, feed, row and arrival time."""
 
     source_ukprn: str = Field(description="UKPRN of the organisation that sent it.")
     source_name: str | None = Field(
