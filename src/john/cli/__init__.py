@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from john.cli import hub
+from john.cli import demo, hub
 from john.cli import reference as reference_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 hub.register(app)
 reference_commands.register(app)
+demo.register(app)
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
+    ("john.records.learner_api", "router"),
+    ("john.web.pages.learners", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
