@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from john.cli import hub
+from john.cli import hub, lrs
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 hub.register(app)
+lrs.register(app)
 
 
 def main() -> None:
