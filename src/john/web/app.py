@@ -36,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
     ("john.records.learner_api", "router"),
     ("john.web.pages.learners", "router"),
+    ("john.lrs.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
