@@ -1,1 +1,1 @@
-"""The catalogue: services, courses, funding sources and learning venues (ORUK / HSDS 3.0)."""
+"""The catalogue: services, courses, funding and learning venues (ORUK, HSDS 3.0)."""
