@@ -440,7 +440,7 @@ class _Mapper:
         else:
             if latitude is not None or longitude is not None:
                 self.check.fix(
-                    "location.latitude", "coordinates outside the UK; replaced"
+                    "location.latitude", "coordinates outside the UK; dropped"
                 )
             found = self.geocoder.locate(postcode, self.authority)
             if found is not None:

@@ -34,6 +34,8 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
+    ("john.catalogue.api", "oruk_router"),
+    ("john.catalogue.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
