@@ -137,21 +137,25 @@ class Geocoder:
         """Read the UK local authority register CSV with centroids."""
         count = 0
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                code = row.get("gss-code") or ""
-                try:
-                    latitude = float(row["lat"])
-                    longitude = float(row["long"])
-                except (KeyError, TypeError, ValueError):
-                    continue
-                name = row.get("nice-name") or row.get("official-name") or code
-                self._authorities.setdefault(code, (latitude, longitude, name))
-                names = [row.get("official-name", ""), row.get("nice-name", "")]
-                names += (row.get("alt-names") or "").split(",")
-                for alias in names:
-                    if alias.strip():
-                        self._authority_names.setdefault(authority_key(alias), code)
-                count += 1
+            rows = list(csv.DictReader(handle))
+        # Current authorities first, so a name shared with an abolished
+        # predecessor ("Dorset") maps to the authority that exists today.
+        rows.sort(key=lambda row: bool(row.get("end-date")))
+        for row in rows:
+            code = row.get("gss-code") or ""
+            try:
+                latitude = float(row["lat"])
+                longitude = float(row["long"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            name = row.get("nice-name") or row.get("official-name") or code
+            self._authorities.setdefault(code, (latitude, longitude, name))
+            names = [row.get("official-name", ""), row.get("nice-name", "")]
+            names += (row.get("alt-names") or "").split(",")
+            for alias in names:
+                if alias.strip():
+                    self._authority_names.setdefault(authority_key(alias), code)
+            count += 1
         log.info("local authority file read: %d authorities", count)
         return count
 

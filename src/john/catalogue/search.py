@@ -55,6 +55,7 @@ DAY_NAMES = (
     "Sunday",
 )
 DELIVERY_MODES = ("in_person", "online", "hybrid", "phone", "home_visit")
+KINDS = ("service", "course", "venue")
 DEFAULT_RADIUS_KM = 10.0
 MAX_PER_PAGE = 100
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -232,8 +233,12 @@ def _text_condition(
 def _open_condition(
     day: str, at_time: str, on_date: date | None
 ) -> ColumnElement[bool]:
+    # Services and venues both have schedules; courses have start dates instead.
     schedule_open = exists().where(
-        Schedule.service_id == SearchEntry.entry_id,
+        or_(
+            Schedule.service_id == SearchEntry.entry_id,
+            Schedule.location_id == SearchEntry.entry_id,
+        ),
         Schedule.byday.like(f"%{day}%"),
         Schedule.opens_at <= at_time,
         Schedule.closes_at > at_time,
@@ -242,11 +247,14 @@ def _open_condition(
         ),
         or_(Schedule.valid_to.is_(None), Schedule.valid_to >= (on_date or date.min)),
     )
-    condition = and_(SearchEntry.kind == "service", schedule_open)
+    condition = and_(SearchEntry.kind != "course", schedule_open)
     if on_date is None:
         return condition
     closed_that_day = exists().where(
-        ScheduleException.service_id == SearchEntry.entry_id,
+        or_(
+            ScheduleException.service_id == SearchEntry.entry_id,
+            ScheduleException.location_id == SearchEntry.entry_id,
+        ),
         ScheduleException.starts_on <= on_date,
         ScheduleException.ends_on >= on_date,
         or_(
@@ -263,8 +271,10 @@ def _open_condition(
 
 
 def _validate(query: SearchQuery) -> None:
-    if query.kind not in (None, "service", "course"):
-        raise InvalidInput(f"kind {query.kind!r} is unknown; use service or course")
+    if query.kind not in (None, *KINDS):
+        raise InvalidInput(
+            f"kind {query.kind!r} is unknown; use service, course or venue"
+        )
     if query.day is not None and query.day not in DAY_CODES:
         raise InvalidInput(
             f"day {query.day!r} is unknown; use one of {', '.join(DAY_CODES)}"
