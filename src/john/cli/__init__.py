@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from john.cli import hub
+from john.cli import catalogue, hub
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 hub.register(app)
+catalogue.register(app)
 
 
 def main() -> None:
