@@ -173,7 +173,8 @@ def import_he_command(
     path: Annotated[
         Path | None,
         typer.Argument(
-            help="DfE degree-awarding institutions CSV; default from JOHN_REFERENCE_DIR.",
+            help="DfE degree-awarding institutions CSV; default from "
+            "JOHN_REFERENCE_DIR.",
         ),
     ] = None,
 ) -> None:
