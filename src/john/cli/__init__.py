@@ -13,6 +13,7 @@ import sys
 
 import typer
 
+from john.cli import catalogue, hub
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -36,6 +37,8 @@ COMMAND_MODULES: list[str] = [
 ]
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
+hub.register(app)
+catalogue.register(app)
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.records.learner_api", "router"),
     ("john.web.pages.learners", "router"),
     ("john.lrs.api", "router"),
+    ("john.catalogue.api", "oruk_router"),
+    ("john.catalogue.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
