@@ -13,7 +13,6 @@ import sys
 
 import typer
 
-from john.cli import catalogue, hub
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -34,11 +33,11 @@ COMMAND_MODULES: list[str] = [
     "john.cli.reference",
     "john.cli.demo",
     "john.cli.lrs",
+    "john.cli.catalogue",
+    "john.cli.auth",
 ]
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
-hub.register(app)
-catalogue.register(app)
 
 
 def main() -> None:
