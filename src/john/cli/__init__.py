@@ -13,6 +13,7 @@ import sys
 import typer
 
 from john.cli import hub
+from john.cli import records as records_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 hub.register(app)
+records_commands.register(app)
 
 
 def main() -> None:

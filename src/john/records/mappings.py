@@ -172,18 +172,25 @@ def load_mapping(spec: str | Path, feed_type: str) -> Mapping:
             problems=[FieldProblem("mapping", "file cannot be read")],
         ) from error
 
+    return load_mapping_text(text, feed_type, name=path.stem, suffix=path.suffix)
+
+
+def load_mapping_text(
+    text: str, feed_type: str, *, name: str, suffix: str = ".toml"
+) -> Mapping:
+    """Return the mapping in ``text``: JSON when ``suffix`` is ``.json``, else TOML.
+
+    Raises InvalidInput when the text does not parse or names unknown fields.
+    """
+    kind = "JSON" if suffix.lower() == ".json" else "TOML"
     try:
-        if path.suffix.lower() == ".json":
-            document = json.loads(text)
-        else:
-            document = tomllib.loads(text)
+        document = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
         raise InvalidInput(
-            f"mapping file {path} is not valid {path.suffix.lstrip('.') or 'TOML'}: "
-            f"{error}",
-            problems=[FieldProblem("mapping", "file is not valid TOML or JSON")],
+            f"mapping {name!r} is not valid {kind}: {error}",
+            problems=[FieldProblem("mapping", f"not valid {kind}")],
         ) from error
-    return parse_mapping(document, feed_type, default_name=path.stem)
+    return parse_mapping(document, feed_type, default_name=name)
 
 
 def parse_mapping(document: object, feed_type: str, *, default_name: str) -> Mapping:

@@ -34,6 +34,7 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
+    ("john.records.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
