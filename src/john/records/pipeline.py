@@ -393,6 +393,7 @@ def _read_rows(
             accepted = []
             if progress is not None:
                 progress(reader.bytes_read, read)
+            log.debug("feed %s: %d rows read", report.feed_id, read)
             if read >= next_log:
                 log.info("feed %s: %d rows read so far", report.feed_id, read)
                 next_log += PROGRESS_LOG_ROWS
