@@ -5,9 +5,9 @@ Run with no arguments from the repository root:
     PYTHONPATH=src python benchmarks/ingest.py [--rows N] [--no-postgres]
 
 It writes a CSV feed of N synthetic people (default 1,000,000, about 210
-bytes a row), then times ``john.records.service.ingest_feed`` on a fresh
-SQLite store and on a throwaway PostgreSQL cluster (started with initdb and
-pg_ctl as scripts/postgres-lib.sh does), and a peer that inserts the same
+bytes a row). Then it times ``john.records.service.ingest_feed`` on a fresh
+SQLite store and on a throwaway PostgreSQL cluster, which it starts with
+initdb and pg_ctl as scripts/postgres-lib.sh does. A peer inserts the same
 rows into the same tables with the standard library ``sqlite3`` module and
 no validation. Each measurement runs in its own process so that its peak
 resident memory (``ru_maxrss``, including the writer child) is its own.

@@ -208,3 +208,14 @@ def test_utf16_encoding_rejected() -> None:
 def test_unknown_encoding_rejected() -> None:
     with pytest.raises(FeedError):
         check_encoding("no-such-codec")
+
+
+def test_csv_bare_carriage_returns_rejected() -> None:
+    with pytest.raises(FeedError) as raised:
+        read_csv(b"a,b\r1,2\r3,4\r")
+    assert "bare carriage return" in raised.value.detail
+
+
+def test_csv_crlf_lines_read() -> None:
+    _, rows = read_csv(b"a,b\r\n1,2\r\n")
+    assert rows[0].values == ["1", "2"]

@@ -224,9 +224,9 @@ def quarantine_command(
             cells.append(Text(item.raw or ""))
         table.add_row(*cells)
     context.console.print(table)
-    shown = offset + len(page.items)
-    if shown < page.total:
+    last_shown = offset + len(page.items)
+    if last_shown < page.total:
         context.console.print(
-            f"showing {offset + 1}-{shown}; pass --offset {shown} for more",
+            f"showing {offset + 1}-{last_shown}; pass --offset {last_shown} for more",
             highlight=False,
         )

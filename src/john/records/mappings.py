@@ -1,7 +1,7 @@
 """Column mappings: which source column of a feed fills which field.
 
 A mapping belongs to one feed type. The built-in ``standard`` mapping of each
-type expects the field names themselves as column names; a provider whose
+type expects the field names themselves as column names. A provider whose
 files use other headings writes a mapping file (TOML or JSON)::
 
     feed_type = "achievements"
@@ -118,15 +118,15 @@ class Mapping:
 
         missing = [f for f in REQUIRED_FIELDS[self.feed_type] if f not in positions]
         if missing:
-            wanted = {target: source for source, target in self.columns.items()}
-            columns = ", ".join(wanted.get(f, f) for f in missing)
+            source_of = {target: source for source, target in self.columns.items()}
+            columns = ", ".join(source_of.get(f, f) for f in missing)
             raise FeedError(
                 f"feed lacks required column(s) {columns} of mapping {self.name!r} "
                 f"({self.feed_type}); add them to the file or use a mapping that "
                 "names the file's headings",
                 problems=[
                     FieldProblem(
-                        wanted.get(f, f), f"required column missing (field {f})"
+                        source_of.get(f, f), f"required column missing (field {f})"
                     )
                     for f in missing
                 ],

@@ -2,7 +2,7 @@
 
 Small feeds are read, validated and written in the calling thread. Large
 feeds are written by a child process that owns the feed's transaction, so
-that validation (pure Python) and the store's work run on two cores; a
+that validation (pure Python) and the store's work run on two cores. A
 thread would not do, because the driver needs the GIL for every row it
 binds and would wait on the validating thread each time. The pipe between
 the two blocks when full, so at most a few chunks are in memory whatever the
@@ -190,7 +190,7 @@ class _ProcessSink:
         self.outbox.send((url, report))
         self._expect("ready")
 
-    def _expect(self, wanted: str) -> Any:
+    def _expect(self, expected: str) -> Any:
         try:
             kind, payload = self.inbox.recv()
         except EOFError:
@@ -202,12 +202,12 @@ class _ProcessSink:
         if kind == "error":
             self._close()
             raise JohnError(f"feed writer process failed: {payload}")
-        assert kind == wanted, kind
+        assert kind == expected, kind
         return payload
 
     def send(self, kind: str, payload: Any) -> None:
         # A failed writer has sent its error and stopped reading, so check
-        # before writing into a pipe that nobody drains.
+        # before writing into a pipe that no process reads.
         if self.inbox.poll():
             self._expect("none")
         try:

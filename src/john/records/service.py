@@ -46,11 +46,11 @@ def ingest_feed(
 ) -> FeedReport:
     """Ingest one feed file from ``source`` (its UKPRN) and return the report.
 
-    Raises FeedError when the file as a whole cannot be taken (empty, no
-    usable header, required columns missing, source not valid or not on the
-    provider register), InvalidInput for a bad type or mapping, and Conflict
-    when another feed from the same source stores the same rows at the same
-    time.
+    Raises FeedError when the file as a whole cannot be taken: it is empty,
+    has no usable header or lacks required columns, or the source is not a
+    valid UKPRN or not on the provider register. Raises InvalidInput for a bad
+    type or mapping, and Conflict when another feed from the same source
+    stores the same rows at the same time.
     """
     check_feed_type(feed_type)
     chosen = (
