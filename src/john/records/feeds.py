@@ -330,7 +330,7 @@ class JsonReader:
     """
 
     file_format = "json"
-    delimiter = None
+    delimiter: str | None = None
 
     def __init__(self, stream: BinaryIO, encoding: str):
         self._stream = stream
@@ -494,17 +494,19 @@ class JsonReader:
                 if key not in known:
                     self._extra[str(key)] = None
             values: list[str] = []
-            problem = None
+            value_problem: FieldProblem | None = None
             for key in header:
                 text = _text_value(item.get(key))
                 if text is None:
-                    problem = FieldProblem(key, "is an object or array; send a string")
+                    value_problem = FieldProblem(
+                        key, "is an object or array; send a string"
+                    )
                     text = ""
                 elif "\x00" in text:
-                    problem = NUL_PROBLEM
+                    value_problem = NUL_PROBLEM
                     text = ""
                 values.append(text)
-            yield SourceRow(number, values, raw_bytes=raw, problem=problem)
+            yield SourceRow(number, values, raw_bytes=raw, problem=value_problem)
 
 
 class _Invalid:

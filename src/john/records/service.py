@@ -13,7 +13,7 @@ import hashlib
 import logging
 import tempfile
 from datetime import date
-from typing import IO, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,7 +132,7 @@ def _check_source(source: str) -> str:
         ) from error
 
 
-def _spool_and_hash(stream: BinaryIO) -> tuple[IO[bytes], str, int, bool]:
+def _spool_and_hash(stream: BinaryIO) -> tuple[BinaryIO, str, int, bool]:
     """Hash the stream's content, copying it to a spool file if it cannot seek.
 
     Returns the stream to read from (at its start), the SHA-256, the size in
@@ -154,7 +154,7 @@ def _spool_and_hash(stream: BinaryIO) -> tuple[IO[bytes], str, int, bool]:
         size += len(chunk)
         spool.write(chunk)
     spool.seek(0)
-    return spool, digest.hexdigest(), size, True
+    return spool, digest.hexdigest(), size, True  # type: ignore[return-value]
 
 
 def _find_feed(
