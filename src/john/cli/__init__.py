@@ -13,6 +13,8 @@ import sys
 
 import typer
 
+from john.cli import hub
+from john.cli import records as records_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -38,6 +40,8 @@ COMMAND_MODULES: list[str] = [
 ]
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
+hub.register(app)
+records_commands.register(app)
 
 
 def main() -> None:

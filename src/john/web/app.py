@@ -41,6 +41,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.catalogue.api", "router"),
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
+    ("john.records.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
