@@ -15,6 +15,7 @@ import typer
 
 from john.cli import hub
 from john.cli import records as records_commands
+from john.cli import identity as identity_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -42,6 +43,7 @@ for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
 hub.register(app)
 records_commands.register(app)
+identity_commands.register(app)
 
 
 def main() -> None:

@@ -42,6 +42,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
     ("john.records.api", "router"),
+    ("john.identity.api", "router"),
+    ("john.web.pages.reviews", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
