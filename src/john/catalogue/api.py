@@ -35,7 +35,7 @@ from john.catalogue.schemas import (
 )
 from john.catalogue.search import SearchQuery
 from john.catalogue.search import search as run_search
-from john.web.deps import get_session
+from john.deps import get_session
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 SessionDep = Annotated[Session, Depends(get_session)]
