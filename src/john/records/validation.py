@@ -57,8 +57,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _IDENTIFIER_CHECKS: dict[str, Callable[[str], str]] = {
     "uln": identifiers.validate_uln,
     "upn": identifiers.validate_upn,
-    "ni_number": identifiers.validate_ni_number,
-    "ucas_id": identifiers.validate_ucas_id,
+    "ni_number": identifiers.validate_nino,
+    "ucas_id": identifiers.validate_ucas_personal_id,
     "husid": identifiers.validate_husid,
 }
 
@@ -243,7 +243,7 @@ class RowValidator:
             number = _check_identifier(
                 "qualification_number",
                 values["qualification_number"],
-                identifiers.validate_qualification_number,
+                identifiers.validate_qn,
                 problems,
             )
             qualifications = self.registers.qualifications
