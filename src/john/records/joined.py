@@ -380,8 +380,8 @@ def search_learners(
     A query holding a digit is an identifier, matched exactly after
     normalisation. Otherwise it is a name. One word matches the start of a
     given or family name, and two or more words match the start of the given
-    and family names in either order. Case is ignored. Raises InvalidInput for an empty or
-    too short query, or a limit or offset out of range.
+    and family names in either order. Case is ignored. Raises InvalidInput
+    for an empty or too short query, or a limit or offset out of range.
     """
     text = " ".join(query.split())
     _check_paging(limit, offset)

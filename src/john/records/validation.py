@@ -59,8 +59,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _IDENTIFIER_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("uln", identifiers.validate_uln),
     ("upn", identifiers.validate_upn),
-    ("ni_number", identifiers.validate_ni_number),
-    ("ucas_id", identifiers.validate_ucas_id),
+    ("ni_number", identifiers.validate_nino),
+    ("ucas_id", identifiers.validate_ucas_personal_id),
     ("husid", identifiers.validate_husid),
 )
 CODE_CACHE_SIZE = 100_000
@@ -298,7 +298,7 @@ class RowValidator:
             number_value = self._code(
                 "qualification_number",
                 number,
-                identifiers.validate_qualification_number,
+                identifiers.validate_qn,
                 problems,
             )
         provider_value = None
