@@ -60,6 +60,11 @@ DOCUMENT_RESOURCES = {
 }
 
 
+# The version each client last spoke. A request that lacks the version header
+# is rejected, and the rejection names the version the client has been using.
+_last_versions: dict[str, str] = {}
+
+
 class MethodNotAllowed(UserError):
     """Raised when a resource does not support the request's method."""
 
@@ -134,12 +139,15 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
     try:
         with factory() as session:
             request = _unwrap_alternate(raw)
-            request.version = _negotiate_version(request)
-            version_out = "2.0.0" if request.is_v2 else "1.0.3"
             if request.resource != "about":
                 request.client = authenticate(
                     session, request.headers.get("authorization")
                 )
+                version_out = _last_versions.get(request.client.key, version_out)
+            request.version = _negotiate_version(request)
+            version_out = "2.0.0" if request.is_v2 else "1.0.3"
+            if request.client is not None:
+                _last_versions[request.client.key] = version_out
             result = _route(session, request)
     except JohnError as error:
         if not isinstance(error, UserError):
@@ -152,6 +160,10 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
         if error.status == 401:
             result.headers["WWW-Authenticate"] = 'Basic realm="xapi"'
     result.headers[VERSION_HEADER] = version_out
+    if raw.resource.strip("/") == "statements" and raw.method in ("GET", "HEAD"):
+        result.headers.setdefault(
+            "X-Experience-API-Consistent-Through", format_datetime(utcnow())
+        )
     return result
 
 
@@ -412,10 +424,13 @@ def _documents(
     content_type = request.headers.get("content-type", "application/octet-stream")
     if method == "PUT":
         # xAPI 2.0 asks for If-Match or If-None-Match on every document PUT
-        # that would overwrite; 1.0.3 asked it of the profile resources only.
+        # that would overwrite. 1.0.3 asks it of the profile resources only,
+        # and rejects a profile PUT that carries neither header.
         strict = request.is_v2 or kind != documents.STATE
+        demand = not request.is_v2 and kind != documents.STATE
         documents.put_document(session, address, request.body, content_type,
-                               conditions, strict_put=strict)
+                               conditions, strict_put=strict,
+                               demand_condition=demand)
     elif method == "POST":
         documents.post_document(session, address, request.body, content_type,
                                 conditions)

@@ -287,7 +287,7 @@ class Checker:
                 self.add(f"{path}.interactionType", "is required with interaction "
                          "components or correctResponsesPattern")
             return
-        if kind not in INTERACTION_TYPES:
+        if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
             self.add(f"{path}.interactionType", "must be one of "
                      + ", ".join(sorted(INTERACTION_TYPES)))
             return
@@ -546,6 +546,9 @@ class Checker:
     def authority(self, value: Any, path: str) -> None:
         if isinstance(value, dict) and value.get("objectType") == "Group":
             self.group(value, path)
+            if any(k in value for k in ("mbox", "mbox_sha1sum", "openid", "account")):
+                self.add(path, "a Group authority must be anonymous: an OAuth "
+                         "consumer and a user as its two members")
             members = value.get("member")
             if not isinstance(members, list) or len(members) != 2:
                 self.add(f"{path}.member", "a Group authority must be an OAuth "
