@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -50,8 +49,13 @@ router = APIRouter(tags=["xAPI"])
 PREFIX = "/xapi"
 VERSION_HEADER = "X-Experience-API-Version"
 FORM_HEADERS = {
-    "authorization", "x-experience-api-version", "content-type", "content-length",
-    "if-match", "if-none-match", "accept-language",
+    "authorization",
+    "x-experience-api-version",
+    "content-type",
+    "content-length",
+    "if-match",
+    "if-none-match",
+    "accept-language",
 }
 DOCUMENT_RESOURCES = {
     "activities/state": documents.STATE,
@@ -280,12 +284,12 @@ def _only(params: dict[str, str], allowed: set[str], required: set[str]) -> None
         raise StatementInvalid(f"parameters {sorted(missing)} are required")
 
 
-def _json(value: Any, status: int = 200, **headers: str) -> XapiResponse:
+def _json(value: Any, headers: dict[str, str] | None = None) -> XapiResponse:
     return XapiResponse(
-        status=status,
+        status=200,
         body=json.dumps(value).encode(),
         media_type="application/json",
-        headers=dict(headers),
+        headers=dict(headers or {}),
     )
 
 
@@ -311,8 +315,10 @@ def _write_statements(
         statements = {**statements, "id": wanted}
     batch = statements if isinstance(statements, list) else [statements]
     if not batch or not all(isinstance(s, dict) for s in batch):
-        raise StatementInvalid("the body must be a statement object or a non-empty "
-                               "array of statement objects")
+        raise StatementInvalid(
+            "the body must be a statement object or a non-empty "
+            "array of statement objects"
+        )
     from john.lrs.validation import check_statements
 
     check_statements(batch, request.version)
@@ -360,7 +366,7 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
         headers["Last-Modified"] = _stored_http_date(document) or consistent
         if parse_bool(params, "attachments"):
             return _multipart(shaped, service.load_parts(session, hashes), headers)
-        return _json(shaped, **headers)
+        return _json(shaped, headers)
 
     if "more" in params:
         if set(params) != {"more"}:
@@ -380,7 +386,7 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
     if query.attachments:
         hashes = [h for _, _, joined in page for h in (joined or "").split()]
         return _multipart(result, service.load_parts(session, hashes), headers)
-    return _json(result, **headers)
+    return _json(result, headers)
 
 
 def _stored_http_date(document: dict[str, Any]) -> str | None:
@@ -394,8 +400,7 @@ def _stored_http_date(document: dict[str, Any]) -> str | None:
 
 def _multipart(result: Any, parts: list, headers: dict[str, str]) -> XapiResponse:
     body, content_type = build_multipart(result, parts)
-    return XapiResponse(status=200, body=body, media_type=content_type,
-                        headers=headers)
+    return XapiResponse(status=200, body=body, media_type=content_type, headers=headers)
 
 
 def _documents(
@@ -428,12 +433,19 @@ def _documents(
         # and rejects a profile PUT that carries neither header.
         strict = request.is_v2 or kind != documents.STATE
         demand = not request.is_v2 and kind != documents.STATE
-        documents.put_document(session, address, request.body, content_type,
-                               conditions, strict_put=strict,
-                               demand_condition=demand)
+        documents.put_document(
+            session,
+            address,
+            request.body,
+            content_type,
+            conditions,
+            strict_put=strict,
+            demand_condition=demand,
+        )
     elif method == "POST":
-        documents.post_document(session, address, request.body, content_type,
-                                conditions)
+        documents.post_document(
+            session, address, request.body, content_type, conditions
+        )
     elif method == "DELETE":
         documents.delete_documents(session, address, conditions)
     else:

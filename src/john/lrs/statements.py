@@ -170,7 +170,9 @@ def _body_terms(body: dict[str, Any], terms: set[tuple[str, str]], direct: bool)
         terms.add(("verb", verb["id"]))
 
     target = body.get("object")
-    kind = target.get("objectType", "Activity") if isinstance(target, dict) else None
+    if not isinstance(target, dict):
+        return
+    kind = target.get("objectType", "Activity")
     if kind == "Activity":
         if direct:
             terms.add(("activity", target["id"]))
