@@ -13,9 +13,6 @@ import sys
 
 import typer
 
-from john.cli import hub
-from john.cli import records as records_commands
-from john.cli import identity as identity_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -38,12 +35,11 @@ COMMAND_MODULES: list[str] = [
     "john.cli.lrs",
     "john.cli.catalogue",
     "john.cli.auth",
+    "john.cli.records",
+    "john.cli.identity",
 ]
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
-hub.register(app)
-records_commands.register(app)
-identity_commands.register(app)
 
 
 def main() -> None:
