@@ -41,7 +41,7 @@ PERSON_CASES = [
         False,
         "age 25 is outside 16–24",
     ),
-    ({"minimum_age": 19}, Person(), False, "age None is outside 19 or over"),
+    ({"minimum_age": 19}, Person(), False, "age not given; needs 19 or over"),
     (
         {"residency": ["england"]},
         Person(nation="england"),
