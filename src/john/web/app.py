@@ -36,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
+    ("john.consent.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
