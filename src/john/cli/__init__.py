@@ -13,6 +13,7 @@ import sys
 import typer
 
 from john.cli import auth as auth_commands
+from john.cli import consent as consent_commands
 from john.cli import hub
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 hub.register(app)
 auth_commands.register(app)
+consent_commands.register(app)
 
 
 def main() -> None:
