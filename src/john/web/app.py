@@ -34,6 +34,11 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
+    ("john.records.learner_api", "router"),
+    ("john.web.pages.learners", "router"),
+    ("john.lrs.api", "router"),
+    ("john.catalogue.api", "oruk_router"),
+    ("john.catalogue.api", "router"),
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
     ("john.consent.api", "router"),
