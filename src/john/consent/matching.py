@@ -1,8 +1,10 @@
 """Find the learner a claimed identity belongs to.
 
-The linkage capability's ``find_learner_candidates`` does the matching when it
-is installed; until then an exact match on name and date of birth, or on an
-identifier, stands in for it.
+Two stages: an exact match on folded name and date of birth, or on an
+identifier and date of birth, answers most requests from indexed columns. Only
+when it finds nothing does the linkage model (``find_learner_candidates``)
+score the claim, because that scores the claim against every stored person
+record and takes seconds on a large store.
 """
 
 from __future__ import annotations
@@ -104,11 +106,12 @@ def _same_postcode(left: str, right: str) -> bool:
 def find_candidates(
     session_factory: sessionmaker[Session], **identity: Any
 ) -> list[Candidate]:
-    """Return candidate learners from linkage, or the exact stand-in."""
-    try:
-        from john.identity.service import find_learner_candidates  # type: ignore
-    except ImportError:
-        return _exact_candidates(session_factory, **identity)
+    """Return exact candidates, or the linkage model's when there are none."""
+    exact = _exact_candidates(session_factory, **identity)
+    if exact:
+        return exact
+    from john.identity.service import find_learner_candidates
+
     found = find_learner_candidates(session_factory, **identity)
     return [
         Candidate(c.learner_id, float(c.match_probability), list(c.matched_fields))
