@@ -44,6 +44,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.records.api", "router"),
     ("john.identity.api", "router"),
     ("john.web.pages.reviews", "router"),
+    ("john.consent.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
