@@ -126,8 +126,8 @@ def _check_source(source: str) -> str:
         return identifiers.validate_ukprn(source)
     except identifiers.InvalidIdentifier as error:
         raise FeedError(
-            f"source {error.safe_message}; pass the sending organisation's UKPRN "
-            "(8 digits starting with 1)",
+            f"source is not a valid UKPRN. {error.safe_message} Pass the sending "
+            "organisation's UKPRN.",
             problems=[FieldProblem("source", error.safe_message)],
         ) from error
 

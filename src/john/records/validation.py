@@ -19,13 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from john.errors import FieldProblem
+from john.identity import identifiers
 from john.records.mappings import PERSON_FIELDS, RECORD_FIELDS, BoundMapping
 from john.reference.models import RegisteredProvider, RegisteredQualification
-
-try:
-    from john.identity import identifiers  # type: ignore[attr-defined]
-except ImportError:  # the identity module is built on another branch
-    from john.records import _interim_identifiers as identifiers  # type: ignore[no-redef]
 
 KINDS: dict[str, frozenset[str]] = {
     "achievements": frozenset({"qualification", "award", "unit"}),
@@ -59,8 +55,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _IDENTIFIER_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("uln", identifiers.validate_uln),
     ("upn", identifiers.validate_upn),
-    ("ni_number", identifiers.validate_ni_number),
-    ("ucas_id", identifiers.validate_ucas_id),
+    ("ni_number", identifiers.validate_nino),
+    ("ucas_id", identifiers.validate_ucas_personal_id),
     ("husid", identifiers.validate_husid),
 )
 CODE_CACHE_SIZE = 100_000
@@ -298,7 +294,7 @@ class RowValidator:
             number_value = self._code(
                 "qualification_number",
                 number,
-                identifiers.validate_qualification_number,
+                identifiers.validate_qn,
                 problems,
             )
         provider_value = None
