@@ -102,7 +102,9 @@ def person_fits(
                 person.age is not None and low <= person.age <= high,
                 reasons,
                 f"age {person.age} is within {span}",
-                f"age {person.age} is outside {span}",
+                f"age {person.age} is outside {span}"
+                if person.age is not None
+                else f"age not given; needs {span}",
             )
         )
     if source.residency:

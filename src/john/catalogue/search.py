@@ -208,6 +208,50 @@ def course_entry(
     }
 
 
+def venue_entry(venue: Location) -> dict[str, Any]:
+    """Return the search index row of a learning venue."""
+    facilities = []
+    if venue.wifi:
+        facilities.append("wifi")
+    if venue.public_devices:
+        facilities.append("computers")
+    if venue.study_spaces:
+        facilities.append("study spaces")
+    body = " ".join(
+        filter(
+            None,
+            [
+                venue.description,
+                venue.address_1,
+                venue.city,
+                venue.local_authority,
+                venue.connectivity,
+                " ".join(facilities),
+            ],
+        )
+    )
+    return {
+        "kind": "venue",
+        "entry_id": venue.id,
+        "title": venue.name or "",
+        "body": body,
+        "latitude": venue.latitude,
+        "longitude": venue.longitude,
+        "location_name": venue.name,
+        "minimum_age": None,
+        "maximum_age": None,
+        "delivery_modes": "in_person",
+        "cost": None,
+        "is_free": True,
+        "level": None,
+    }
+
+
+def index_venue(session: Session, venue: Location) -> None:
+    """Create or refresh the search entry of a learning venue."""
+    upsert(session, SearchEntry.__table__, [venue_entry(venue)], ["kind", "entry_id"])
+
+
 def _text_condition(
     session: Session, words: list[str]
 ) -> tuple[ColumnElement[bool], Any]:

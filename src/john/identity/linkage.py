@@ -15,7 +15,6 @@ Two thresholds split the scored pairs (``match_probability``):
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -53,7 +52,7 @@ TRAINING_SEED = 20260101
 class Thresholds:
     """Match probabilities that split scored pairs into links, reviews and drops."""
 
-    match: float = 0.95
+    match: float = 0.9
     review: float = 0.5
 
     def __post_init__(self) -> None:
@@ -481,11 +480,18 @@ def _score_against(
         connection.close()
 
 
-def _matched_fields(row: Any) -> list[str]:
-    # A Bayes factor above 1 means the field's level is evidence for a match.
-    return [
-        name for name in COMPARED_FIELDS if float(getattr(row, f"bf_{name}", 1.0)) > 1.0
-    ]
+def _field_weight(row: pd.Series, name: str) -> float:
+    """Return a field's match weight, including its term frequency adjustment."""
+    weight = float(row[f"mw_{name}"])
+    adjustment = row.get(f"mw_tf_adj_{name}")
+    if adjustment is not None and not pd.isna(adjustment):
+        weight += float(adjustment)
+    return weight
+
+
+def _matched_fields(row: pd.Series) -> list[str]:
+    # A positive match weight means the field's level is evidence for a match.
+    return [name for name in COMPARED_FIELDS if _field_weight(row, name) > 0]
 
 
 _CANDIDATE_FILTER = """
@@ -517,13 +523,11 @@ def score_claim(
     combined = pd.concat([records, pd.DataFrame([claim])], ignore_index=True)
     scored = _score_against(combined, [int(claim["id"])], _CANDIDATE_FILTER, model)
     results = []
-    for row in scored.itertuples(index=False):
-        other = (
-            row.record_id_r
-            if int(row.record_id_l) == int(claim["id"])
-            else row.record_id_l
-        )
-        results.append((int(other), float(row.match_probability), _matched_fields(row)))
+    for _, row in scored.iterrows():
+        claim_left = int(row["record_id_l"]) == int(claim["id"])
+        other = row["record_id_r"] if claim_left else row["record_id_l"]
+        probability = float(row["match_probability"])
+        results.append((int(other), probability, _matched_fields(row)))
     return results
 
 
@@ -550,16 +554,8 @@ def explain_pair(
         if gamma >= 0:
             # Splink numbers non-null levels from the last (0) to the first.
             label = levels[len(levels) - 1 - gamma].get("label_for_charts", "")
-        bayes_factor = float(row[f"bf_{name}"])
-        rows.append(
-            {
-                "field": name,
-                "level": label,
-                "match_weight": round(math.log2(bayes_factor), 2)
-                if bayes_factor > 0
-                else None,
-            }
-        )
+        weight = round(_field_weight(row, name), 2)
+        rows.append({"field": name, "level": label, "match_weight": weight})
     rows.append(
         {
             "field": "overall",

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
@@ -171,12 +171,10 @@ def _apply_outcome(
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
 ) -> LinkageReport:
-    records = {
-        record.id: record for record in session.scalars(select(PersonRecord)).all()
-    }
-    frame = pd.DataFrame(
-        [(r.id, r.learner_id) for r in records.values()], columns=["id", "learner_id"]
+    records: dict[int, str | None] = dict(
+        session.execute(select(PersonRecord.id, PersonRecord.learner_id)).all()
     )
+    frame = pd.DataFrame(list(records.items()), columns=["id", "learner_id"])
     accepted, rejected = _decided_pairs(session)
 
     strong = sorted(
@@ -232,67 +230,102 @@ def _apply_outcome(
 def _assign_learners(
     session: Session,
     run_id: int,
-    records: dict[int, PersonRecord],
+    records: dict[int, str | None],
     clusters: Iterable[set[int]],
 ) -> tuple[int, int]:
-    learners = {
-        learner.id: learner
-        for learner in session.scalars(
-            select(Learner).where(Learner.status == "active")
-        )
-    }
+    """Give each cluster one learner id and write the changes in bulk.
+
+    ``records`` maps record id to its current learner id. Bulk statements
+    keep a first run over tens of thousands of records to seconds.
+    """
+    created_at = dict(
+        session.execute(
+            select(Learner.id, Learner.created_at).where(Learner.status == "active")
+        ).all()
+    )
+    now = utcnow()
     claimed: set[str] = set()
-    created = merged = 0
+    new_learners: list[dict[str, Any]] = []
+    merges: list[tuple[str, str]] = []
+    moves: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
 
     # Larger clusters choose first, so when staff decisions have separated a
     # learner's records the biggest part keeps the id.
     for members in sorted(clusters, key=lambda m: (-len(m), min(m))):
         existing = {
-            records[r].learner_id
+            records[r]
             for r in members
-            if records[r].learner_id in learners
-            and records[r].learner_id not in claimed
+            if records[r] in created_at and records[r] not in claimed
         }
         if existing:
-            survivor = min(
-                (learners[i] for i in existing), key=lambda x: (x.created_at, x.id)
-            )
+            survivor = min(existing, key=lambda i: (created_at[i], i))
         else:
-            survivor = Learner(id=new_public_id("L"), status="active")
-            session.add(survivor)
-            session.flush()
-            learners[survivor.id] = survivor
-            created += 1
-        claimed.add(survivor.id)
+            survivor = new_public_id("L")
+            new_learners.append(
+                {
+                    "id": survivor,
+                    "status": "active",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        claimed.add(survivor)
+        for other in sorted(existing - {survivor}):
+            merges.append((other, survivor))
+            claimed.add(other)
+            events.append(
+                _event("merge", survivor, other, None, run_id, "linked by run")
+            )
 
-        for other_id in sorted(existing - {survivor.id}):
-            _merge_learner(
-                session,
-                learners[other_id],
-                survivor,
-                run_id,
-                SYSTEM_ACTOR,
-                "linked by run",
-            )
-            merged += 1
         for record_id in sorted(members):
-            record = records[record_id]
-            if record.learner_id == survivor.id:
+            current = records[record_id]
+            if current == survivor or current in existing:
                 continue
-            kind = "assign" if record.learner_id is None else "split"
-            session.add(
-                LinkageEvent(
-                    kind=kind,
-                    learner_id=survivor.id,
-                    other_learner_id=record.learner_id,
-                    person_record_id=record_id,
-                    run_id=run_id,
-                    actor=SYSTEM_ACTOR,
-                    reason="linkage run",
-                )
+            kind = "assign" if current is None else "split"
+            moves.append({"id": record_id, "learner_id": survivor})
+            events.append(
+                _event(kind, survivor, current, record_id, run_id, "linkage run")
             )
-            record.learner_id = survivor.id
-    return created, merged
+        for record_id in members:
+            if records[record_id] in existing and records[record_id] != survivor:
+                moves.append({"id": record_id, "learner_id": survivor})
+
+    if new_learners:
+        session.execute(insert(Learner), new_learners)
+    if merges:
+        session.execute(
+            update(Learner),
+            [
+                {"id": old, "status": "merged", "merged_into": new, "updated_at": now}
+                for old, new in merges
+            ],
+        )
+    if moves:
+        session.execute(update(PersonRecord), moves)
+    if events:
+        session.execute(insert(LinkageEvent), events)
+    return len(new_learners), len(merges)
+
+
+def _event(
+    kind: str,
+    learner_id: str,
+    other_learner_id: str | None,
+    record_id: int | None,
+    run_id: int | None,
+    reason: str,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "learner_id": learner_id,
+        "other_learner_id": other_learner_id,
+        "person_record_id": record_id,
+        "run_id": run_id,
+        "actor": SYSTEM_ACTOR,
+        "reason": reason,
+        "at": utcnow(),
+    }
 
 
 def _merge_learner(

@@ -167,7 +167,7 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
 
     targets = {r["ref_target"] for r in rows if r["ref_target"]}
     inherited = _terms_of_targets(session, targets)
-    terms = []
+    terms: list[dict[str, Any]] = []
     for seq, item, row in zip(seqs, fresh, rows, strict=True):
         own = statement_terms(item.document)
         own |= inherited.get(row["ref_target"] or "", set())

@@ -24,18 +24,27 @@ class InvalidIdentifier(ValueError):
         self.safe_message = f"invalid {scheme}: {reason}"
 
 
+_SEPARATORS = re.compile(r"[\s/-]")
+
+
 def _compact(value: str) -> str:
-    return re.sub(r"[\s/-]", "", value).upper()
+    if value.isalnum():
+        return value.upper()
+    return _SEPARATORS.sub("", value).upper()
 
 
 def validate_uln(value: str) -> str:
     """Check a Unique Learner Number: 10 digits, mod-11 check digit (LRS rules)."""
     uln = _compact(value)
-    if not re.fullmatch(r"[1-9]\d{9}", uln):
+    if len(uln) != 10 or not uln.isdecimal() or not uln.isascii() or uln[0] == "0":
         raise InvalidIdentifier("ULN", "must be 10 digits not starting with 0")
-    total = sum(int(d) * w for d, w in zip(uln[:9], range(10, 1, -1), strict=True))
+    d = [ord(c) - 48 for c in uln]
+    total = (
+        10 * d[0] + 9 * d[1] + 8 * d[2] + 7 * d[3] + 6 * d[4]
+        + 5 * d[5] + 4 * d[6] + 3 * d[7] + 2 * d[8]
+    )  # fmt: skip
     check = 10 - total % 11
-    if check == 10 or check != int(uln[9]):
+    if check == 10 or check != d[9]:
         raise InvalidIdentifier("ULN", "check digit does not match")
     return uln
 

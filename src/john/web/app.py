@@ -41,6 +41,10 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.catalogue.api", "router"),
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
+    ("john.records.api", "router"),
+    ("john.identity.api", "router"),
+    ("john.web.pages.reviews", "router"),
+    ("john.consent.api", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
