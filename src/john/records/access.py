@@ -1,4 +1,4 @@
-"""Who may read which learner records and feeds.
+"""Access rules for learner records and feeds.
 
 Consortium staff (curators and administrators) may search learners and read
 any record. A learner may read their own record. A provider may read its own
