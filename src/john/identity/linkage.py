@@ -1,0 +1,728 @@
+"""Record linkage: deterministic identifier links, a Splink model, and clustering.
+
+This module works on data frames and returns links; it never writes to the
+store (``service.py`` does that). Person records are normalised in DuckDB in
+process, so no row leaves the machine, and scored with Splink's DuckDB
+backend. Nothing here logs row values: only counts and internal ids.
+
+Two thresholds split the scored pairs (``match_probability``):
+
+- at or above ``match``: the pair joins one cluster;
+- in ``[review, match)``: the pair goes to staff review;
+- below ``review``: the pair is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from john.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+IDENTIFIER_COLUMNS = ("uln", "upn", "ni_number", "ucas_id", "husid")
+RECORD_COLUMNS = (
+    "id",
+    "source_ukprn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "postcode",
+    "email",
+    *IDENTIFIER_COLUMNS,
+)
+
+# Below this many records EM has too few pairs per level to converge, so the
+# last saved model (or the prior model) is reused instead of training.
+MIN_TRAINING_RECORDS = 1000
+RANDOM_SAMPLING_PAIRS = 500_000
+TRAINING_SEED = 20260101
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match probabilities that split scored pairs into links, reviews and drops."""
+
+    match: float = 0.9
+    review: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.review < self.match <= 1.0:
+            raise ConfigurationError(
+                f"linkage thresholds review={self.review} and match={self.match} "
+                "must satisfy 0 < review < match <= 1"
+            )
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    """A pair of person records with the model's match probability."""
+
+    record_a_id: int
+    record_b_id: int
+    match_probability: float
+    match_weight: float
+
+
+@dataclass
+class LinkageOutcome:
+    """Links found in one pass over the records, before clustering."""
+
+    deterministic_edges: list[tuple[int, int]]
+    scored_pairs: list[ScoredPair]
+    model: dict[str, Any]
+    trained: bool
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+# --- identifiers -----------------------------------------------------------
+
+# TODO: use the identifier schemes module of john.identity once it exists; these
+# checks cover format and the ULN and UPN check characters only.
+_NI_NUMBER = re.compile(
+    r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
+)
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+
+
+def uln_check_digit(first_nine: str) -> int | None:
+    """Compute the ULN check digit for nine digits, or None when none exists.
+
+    The rule: weights 10 down to 2 over the nine digits, sum mod 11; a
+    remainder of 0 has no valid check digit, otherwise the digit is 10 minus
+    the remainder.
+    """
+    total = sum(
+        int(digit) * weight
+        for digit, weight in zip(first_nine, range(10, 1, -1), strict=True)
+    )
+    remainder = total % 11
+    if remainder == 0:
+        return None
+    return 10 - remainder
+
+
+def _valid_uln(value: str) -> bool:
+    if not re.fullmatch(r"\d{10}", value) or value[0] == "0":
+        return False
+    return uln_check_digit(value[:9]) == int(value[9])
+
+
+def _valid_upn(value: str) -> bool:
+    # DfE UPN: a check letter, then 12 characters; weights 2..13 mod 23.
+    if not re.fullmatch(r"[A-Z]\d{11}[0-9A-Z]", value):
+        return False
+    body = value[1:]
+    total = 0
+    for weight, char in enumerate(body, start=2):
+        number = int(char) if char.isdigit() else _UPN_LETTERS.index(char)
+        total += weight * number
+    return _UPN_LETTERS[total % 23] == value[0]
+
+
+_VALIDATORS = {
+    "uln": _valid_uln,
+    "upn": _valid_upn,
+    "ni_number": lambda value: bool(_NI_NUMBER.fullmatch(value)),
+    "ucas_id": lambda value: bool(re.fullmatch(r"\d{10}", value)),
+    "husid": lambda value: bool(re.fullmatch(r"\d{13}", value)),
+}
+
+
+def normalise_identifier(scheme: str, value: object) -> str | None:
+    """Return the identifier in canonical form, or None if missing or invalid."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = re.sub(r"[\s-]", "", str(value)).upper()
+    if not text:
+        return None
+    return text if _VALIDATORS[scheme](text) else None
+
+
+# --- preparation -----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _nicknamer() -> Any:
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+def given_name_aliases(name: object) -> list[str] | None:
+    """Return the name and its canonical forms (``bob`` gives robert, bobby…)."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    first = name.split()[0]
+    cleaned = re.sub(r"[^a-z]", "", first.lower())
+    if not cleaned:
+        return None
+    aliases = {cleaned, *_nicknamer().canonicals_of(cleaned)}
+    return sorted(aliases)
+
+
+# A UK postcode without its space: outward code, then digit and two letters.
+UK_POSTCODE = "^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+
+_PREPARE_SQL = """
+create or replace table prepared_records as
+with cleaned as (
+    select
+        id as record_id,
+        source_ukprn,
+        nullif(regexp_replace(lower(strip_accents(coalesce(given_name, ''))),
+            '[^a-z]', '', 'g'), '') as given_name,
+        nullif(regexp_replace(lower(strip_accents(coalesce(family_name, ''))),
+            '[^a-z]', '', 'g'), '') as family_name,
+        strftime(try_cast(date_of_birth as date), '%Y%m%d') as dob,
+        nullif(upper(regexp_replace(coalesce(postcode, ''), '\\s', '', 'g')), '')
+            as postcode_compact,
+        nullif(lower(trim(coalesce(email, ''))), '') as email,
+        uln, upn, ni_number, ucas_id, husid,
+        given_aliases
+    from raw_records
+)
+select
+    record_id, source_ukprn, given_name, family_name, dob,
+    substr(dob, 1, 4) as birth_year,
+    case when regexp_matches(postcode_compact, '{UK_POSTCODE}')
+        then postcode_compact[:-4] || ' ' || postcode_compact[-3:]
+        else postcode_compact end as postcode,
+    case when regexp_matches(postcode_compact, '{UK_POSTCODE}')
+        then postcode_compact[:-4] end as postcode_outward,
+    email, uln, upn, ni_number, ucas_id, husid, given_aliases
+from cleaned
+""".replace("{UK_POSTCODE}", UK_POSTCODE)
+
+
+def prepare_records(
+    connection: duckdb.DuckDBPyConnection, records: pd.DataFrame
+) -> int:
+    """Load person records into DuckDB as ``prepared_records``; return the count.
+
+    ``records`` carries the columns of :data:`RECORD_COLUMNS`. Identifiers that
+    fail their scheme's check are treated as missing.
+    """
+    frame = records.loc[:, list(RECORD_COLUMNS)].copy()
+    for scheme in IDENTIFIER_COLUMNS:
+        frame[scheme] = frame[scheme].map(
+            lambda value, s=scheme: normalise_identifier(s, value)
+        )
+    frame["given_aliases"] = frame["given_name"].map(given_name_aliases)
+    frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"], errors="coerce")
+    for column in ("source_ukprn", "given_name", "family_name", "postcode", "email"):
+        frame[column] = frame[column].astype("string")
+
+    connection.register("raw_records", frame)
+    connection.execute(_PREPARE_SQL)
+    connection.unregister("raw_records")
+    rows = connection.execute("select count(*) from prepared_records").fetchall()
+    return int(rows[0][0])
+
+
+def deterministic_edges(connection: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
+    """Return pairs of records that share a validated identifier.
+
+    Each group of records sharing a value is chained to its lowest record id,
+    which is enough for connected components.
+    """
+    parts = [
+        f"select record_id, '{scheme}' as scheme, {scheme} as value "
+        f"from prepared_records where {scheme} is not null"
+        for scheme in IDENTIFIER_COLUMNS
+    ]
+    sql = f"""
+        with ids as ({" union all ".join(parts)}),
+        grouped as (
+            select record_id, min(record_id) over (partition by scheme, value) as root
+            from ids
+        )
+        select distinct least(root, record_id), greatest(root, record_id)
+        from grouped where record_id <> root
+        order by 1, 2
+    """
+    return [(int(a), int(b)) for a, b in connection.execute(sql).fetchall()]
+
+
+# --- the Splink model ------------------------------------------------------
+
+
+def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
+    import splink.comparison_level_library as cll
+
+    levels: list[Any] = [
+        cll.NullLevel(column),
+        cll.ExactMatchLevel(column, term_frequency_adjustments=True).configure(
+            m_probability=0.80, u_probability=0.004
+        ),
+        cll.CustomLevel(
+            f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
+            label_for_charts="Given and family names swapped",
+        ).configure(m_probability=0.02, u_probability=0.00001),
+    ]
+    if nickname:
+        levels.append(
+            cll.CustomLevel(
+                'list_has_any("given_aliases_l", "given_aliases_r")',
+                "Nickname or canonical form shared",
+                "duckdb",
+            ).configure(m_probability=0.05, u_probability=0.002)
+        )
+    levels += [
+        cll.JaroWinklerLevel(column, 0.92).configure(
+            m_probability=0.06, u_probability=0.003
+        ),
+        cll.JaroWinklerLevel(column, 0.80).configure(
+            m_probability=0.03, u_probability=0.03
+        ),
+        cll.ElseLevel().configure(m_probability=0.04, u_probability=0.96),
+    ]
+    return levels
+
+
+def _comparisons() -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    swapped_dob = (
+        'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
+        'and substr("dob_l", 5, 2) = substr("dob_r", 7, 2) '
+        'and substr("dob_l", 7, 2) = substr("dob_r", 5, 2)'
+    )
+    any_identifier_equal = " or ".join(f'"{c}_l" = "{c}_r"' for c in IDENTIFIER_COLUMNS)
+    any_identifier_differs = " or ".join(
+        f'("{c}_l" <> "{c}_r")' for c in IDENTIFIER_COLUMNS
+    )
+    return [
+        cl.CustomComparison(
+            _name_levels("given_name", "family_name", nickname=True),
+            output_column_name="given_name",
+        ),
+        cl.CustomComparison(
+            _name_levels("family_name", "given_name", nickname=False),
+            output_column_name="family_name",
+        ),
+        cl.CustomComparison(
+            [
+                cll.NullLevel("dob"),
+                cll.ExactMatchLevel("dob").configure(
+                    m_probability=0.88, u_probability=0.0001
+                ),
+                cll.CustomLevel(
+                    swapped_dob, label_for_charts="Day and month swapped"
+                ).configure(m_probability=0.02, u_probability=0.00001),
+                # Hamming distance suits the fixed YYYYMMDD form and is far
+                # cheaper in DuckDB 2 than Damerau-Levenshtein.
+                cll.CustomLevel(
+                    'hamming("dob_l", "dob_r") <= 1', "One digit differs", "duckdb"
+                ).configure(m_probability=0.06, u_probability=0.002),
+                cll.CustomLevel(
+                    'hamming("dob_l", "dob_r") <= 2', "Two digits differ", "duckdb"
+                ).configure(m_probability=0.02, u_probability=0.03),
+                cll.ElseLevel().configure(m_probability=0.02, u_probability=0.97),
+            ],
+            output_column_name="dob",
+        ),
+        cl.CustomComparison(
+            [
+                cll.NullLevel("postcode"),
+                cll.ExactMatchLevel(
+                    "postcode", term_frequency_adjustments=True
+                ).configure(m_probability=0.75, u_probability=0.001),
+                cll.LevenshteinLevel("postcode", 1).configure(
+                    m_probability=0.08, u_probability=0.005
+                ),
+                cll.ExactMatchLevel("postcode_outward").configure(
+                    label_for_charts="Same outward code",
+                    m_probability=0.07,
+                    u_probability=0.01,
+                ),
+                cll.ElseLevel().configure(m_probability=0.10, u_probability=0.984),
+            ],
+            output_column_name="postcode",
+        ),
+        cl.CustomComparison(
+            [
+                cll.NullLevel("email"),
+                cll.ExactMatchLevel("email").configure(
+                    m_probability=0.80, u_probability=0.0001
+                ),
+                cll.JaroWinklerLevel("email", 0.88).configure(
+                    m_probability=0.08, u_probability=0.002
+                ),
+                cll.ElseLevel().configure(m_probability=0.12, u_probability=0.9979),
+            ],
+            output_column_name="email",
+        ),
+        cl.CustomComparison(
+            [
+                cll.CustomLevel(
+                    any_identifier_equal, "An identifier matches"
+                ).configure(m_probability=0.90, u_probability=0.000001),
+                cll.CustomLevel(any_identifier_differs, "Identifiers differ").configure(
+                    m_probability=0.10, u_probability=0.999999
+                ),
+                cll.ElseLevel().configure(
+                    is_null_level=True, label_for_charts="No identifier in common"
+                ),
+            ],
+            output_column_name="identifiers",
+        ),
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Return the rules that choose candidate pairs; each is a recall path."""
+    from splink import block_on
+
+    return [
+        block_on("dob"),
+        block_on("given_name", "family_name"),
+        block_on("given_name", "birth_year"),
+        block_on("family_name", "birth_year"),
+        block_on("given_name", "postcode"),
+        block_on("family_name", "postcode"),
+        block_on("email"),
+    ]
+
+
+def prior_model() -> dict[str, Any]:
+    """Build the untrained model: JOHN's comparisons with prior m and u values."""
+    from splink import SettingsCreator
+
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        probability_two_random_records_match=0.0002,
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["source_ukprn"],
+    )
+    return settings.create_settings_dict("duckdb")
+
+
+def selected_backend() -> str:
+    """Return the Splink backend named by ``JOHN_LINKAGE_BACKEND`` (default duckdb)."""
+    backend = os.environ.get("JOHN_LINKAGE_BACKEND", "duckdb").strip().lower()
+    if backend == "duckdb":
+        return backend
+    if backend == "spark":
+        # TODO: build a SparkAPI from a SparkSession here; the Spark path is not
+        # written yet, so a national-scale run cannot start from this module.
+        raise ConfigurationError(
+            "JOHN_LINKAGE_BACKEND=spark is not available in this version; "
+            "unset it to use the embedded DuckDB backend"
+        )
+    raise ConfigurationError(
+        f"JOHN_LINKAGE_BACKEND={backend!r} is not a known backend; use duckdb"
+    )
+
+
+def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Any:
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=connection)
+    records = db_api.register("prepared_records", dataset_display_name="person_records")
+    return Linker(records, model, log_level=None)
+
+
+COMPARED_FIELDS = (
+    "given_name",
+    "family_name",
+    "dob",
+    "postcode",
+    "email",
+    "identifiers",
+)
+
+
+def _score_against(
+    records: pd.DataFrame,
+    left_ids: Sequence[int],
+    right_filter_sql: str,
+    model: dict[str, Any],
+) -> pd.DataFrame:
+    """Score records ``left_ids`` against the prepared records the filter selects."""
+    from splink import DuckDBAPI, Linker
+
+    connection = duckdb.connect()
+    try:
+        prepare_records(connection, records)
+        id_list = ", ".join(str(int(i)) for i in left_ids)
+        connection.execute(
+            "create table left_records as select * from prepared_records "
+            f"where record_id in ({id_list})"
+        )
+        connection.execute(
+            "create table right_records as select p.* "
+            "from prepared_records p, left_records c "
+            f"where p.record_id not in ({id_list}) and ({right_filter_sql})"
+        )
+        db_api = DuckDBAPI(connection=connection)
+        everything = db_api.register("prepared_records", dataset_display_name="records")
+        linker = Linker(everything, model, log_level=None)
+        left = db_api.register("left_records")
+        right = db_api.register("right_records")
+        return linker.inference.score_pairs(left, right).as_pandas_dataframe()
+    finally:
+        connection.close()
+
+
+def _field_weight(row: pd.Series, name: str) -> float:
+    """Return a field's match weight, including its term frequency adjustment."""
+    weight = float(row[f"mw_{name}"])
+    adjustment = row.get(f"mw_tf_adj_{name}")
+    if adjustment is not None and not pd.isna(adjustment):
+        weight += float(adjustment)
+    return weight
+
+
+def _matched_fields(row: pd.Series) -> list[str]:
+    # A positive match weight means the field's level is evidence for a match.
+    return [name for name in COMPARED_FIELDS if _field_weight(row, name) > 0]
+
+
+_CANDIDATE_FILTER = """
+    p.dob = c.dob
+    or (substr(p.dob, 1, 4) = substr(c.dob, 1, 4)
+        and substr(p.dob, 5, 2) = substr(c.dob, 7, 2)
+        and substr(p.dob, 7, 2) = substr(c.dob, 5, 2))
+    or (p.given_name = c.given_name and p.family_name = c.family_name)
+    or (p.family_name = c.family_name and p.birth_year = c.birth_year)
+    or (p.family_name = c.family_name and p.postcode = c.postcode)
+    or len(list_intersect(p.given_aliases, c.given_aliases)) > 0
+        and p.birth_year = c.birth_year
+    or p.uln = c.uln or p.upn = c.upn or p.ni_number = c.ni_number
+    or p.ucas_id = c.ucas_id or p.husid = c.husid
+"""
+
+
+def score_claim(
+    records: pd.DataFrame, claim: dict[str, Any], model: dict[str, Any]
+) -> list[tuple[int, float, list[str]]]:
+    """Score a claimed identity against stored records.
+
+    ``claim`` has the keys of :data:`RECORD_COLUMNS` with ``id`` -1. Returns
+    (record id, match probability, fields that support the match) for every
+    stored record that shares a name, date of birth, postcode or identifier.
+    """
+    if records.empty:
+        return []
+    combined = pd.concat([records, pd.DataFrame([claim])], ignore_index=True)
+    scored = _score_against(combined, [int(claim["id"])], _CANDIDATE_FILTER, model)
+    results = []
+    for _, row in scored.iterrows():
+        claim_left = int(row["record_id_l"]) == int(claim["id"])
+        other = row["record_id_r"] if claim_left else row["record_id_l"]
+        probability = float(row["match_probability"])
+        results.append((int(other), probability, _matched_fields(row)))
+    return results
+
+
+def explain_pair(
+    records: pd.DataFrame, pair: pd.DataFrame, model: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Return, per compared field, the level label and match weight for a pair."""
+    ids = [int(i) for i in pair["id"]]
+    if len(ids) != 2:
+        return []
+    scored = _score_against(records, ids[:1], f"p.record_id = {ids[1]}", model)
+    if scored.empty:
+        return []
+    row = scored.iloc[0]
+    labels = {
+        comparison["output_column_name"]: comparison["comparison_levels"]
+        for comparison in model["comparisons"]
+    }
+    rows = []
+    for name in COMPARED_FIELDS:
+        gamma = int(row[f"gamma_{name}"])
+        levels = [level for level in labels[name] if not level.get("is_null_level")]
+        label = "missing on one side"
+        if gamma >= 0:
+            # Splink numbers non-null levels from the last (0) to the first.
+            label = levels[len(levels) - 1 - gamma].get("label_for_charts", "")
+        weight = round(_field_weight(row, name), 2)
+        rows.append({"field": name, "level": label, "match_weight": weight})
+    rows.append(
+        {
+            "field": "overall",
+            "level": "",
+            "match_weight": round(float(row["match_weight"]), 2),
+        }
+    )
+    return rows
+
+
+def _train(linker: Any) -> list[str]:
+    """Estimate lambda, u by random sampling and m by EM; return failure notes.
+
+    A step that fails (too few pairs under a training rule) leaves the prior
+    values in place, so the model is still usable.
+    """
+    from splink import block_on
+
+    notes: list[str] = []
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("given_name", "family_name", "dob")], recall=0.7
+        )
+    except Exception as error:  # Splink raises bare exceptions on empty blocks
+        notes.append(f"prior match probability kept: {type(error).__name__}")
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=RANDOM_SAMPLING_PAIRS,
+        seed=TRAINING_SEED,
+        min_count_per_level=None,
+        num_chunks=1,
+    )
+    for rule in (block_on("dob"), block_on("given_name", "family_name")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        except Exception as error:  # a blocking rule with no pairs fails EM
+            notes.append(f"EM session skipped: {type(error).__name__}")
+    return notes
+
+
+def link_records(
+    records: pd.DataFrame,
+    *,
+    saved_model: dict[str, Any] | None = None,
+    thresholds: Thresholds | None = None,
+) -> LinkageOutcome:
+    """Find deterministic links and score candidate pairs with Splink.
+
+    The model is trained on ``records`` when there are at least
+    :data:`MIN_TRAINING_RECORDS`; otherwise ``saved_model`` (or the prior
+    model) is used as it is. Only pairs at or above the review threshold are
+    returned.
+    """
+    import time
+
+    selected_backend()
+    limits = thresholds or Thresholds()
+    started = time.perf_counter()
+    connection = duckdb.connect()
+    try:
+        count = prepare_records(connection, records)
+        edges = deterministic_edges(connection)
+        if count < 2:
+            model = saved_model or prior_model()
+            return LinkageOutcome(edges, [], model, trained=False)
+
+        train = count >= MIN_TRAINING_RECORDS
+        linker = _make_linker(
+            connection, prior_model() if train else saved_model or prior_model()
+        )
+        notes = _train(linker) if train else []
+        predictions = linker.inference.predict(
+            threshold_match_probability=limits.review, warning_mode="never"
+        )
+        frame = predictions.as_pandas_dataframe()
+        model = linker.misc.save_model_to_json()
+    finally:
+        connection.close()
+
+    pairs = [
+        ScoredPair(
+            record_a_id=int(min(row.record_id_l, row.record_id_r)),
+            record_b_id=int(max(row.record_id_l, row.record_id_r)),
+            match_probability=float(row.match_probability),
+            match_weight=float(row.match_weight),
+        )
+        for row in frame.itertuples(index=False)
+    ]
+    seconds = time.perf_counter() - started
+    log.info(
+        "linkage scored %d records: %d deterministic edges, "
+        "%d pairs above %.2f in %.1f s",
+        count,
+        len(edges),
+        len(pairs),
+        limits.review,
+        seconds,
+    )
+    return LinkageOutcome(
+        edges, pairs, model, trained=train, seconds=seconds, notes=notes
+    )
+
+
+# --- clustering ------------------------------------------------------------
+
+
+class ConstrainedClusters:
+    """Union-find over record ids that refuses unions breaking a cannot-link pair.
+
+    Edges are added strongest first, so a staff rejection outranks any chain of
+    weaker links that would otherwise join the two records.
+    """
+
+    def __init__(
+        self, record_ids: Iterable[int], cannot_link: Iterable[tuple[int, int]]
+    ):
+        self._parent: dict[int, int] = {}
+        self._members: dict[int, set[int]] = {}
+        self._forbidden: dict[int, set[int]] = {}
+        for record_id in record_ids:
+            self._parent[record_id] = record_id
+            self._members[record_id] = {record_id}
+            self._forbidden[record_id] = set()
+        for a, b in cannot_link:
+            if a in self._parent and b in self._parent:
+                self._forbidden[a].add(b)
+                self._forbidden[b].add(a)
+
+    def find(self, record_id: int) -> int:
+        """Return the root of the cluster holding ``record_id``."""
+        root = record_id
+        while self._parent[root] != root:
+            root = self._parent[root]
+        while self._parent[record_id] != root:
+            self._parent[record_id], record_id = root, self._parent[record_id]
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        """Join the clusters of ``a`` and ``b``; return False if forbidden or absent."""
+        if a not in self._parent or b not in self._parent:
+            return False
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        if self._forbidden[root_a] & self._members[root_b]:
+            return False
+        if len(self._members[root_a]) < len(self._members[root_b]):
+            root_a, root_b = root_b, root_a
+        self._parent[root_b] = root_a
+        self._members[root_a] |= self._members.pop(root_b)
+        self._forbidden[root_a] |= self._forbidden.pop(root_b)
+        return True
+
+    def clusters(self) -> list[set[int]]:
+        """Return the clusters, each a set of record ids."""
+        return [set(members) for members in self._members.values()]
+
+
+def cluster_records(
+    record_ids: Iterable[int],
+    edge_groups: Sequence[Iterable[tuple[int, int]]],
+    cannot_link: Iterable[tuple[int, int]],
+) -> ConstrainedClusters:
+    """Cluster records over groups of edges, strongest group first."""
+    clusters = ConstrainedClusters(record_ids, cannot_link)
+    for group in edge_groups:
+        for a, b in group:
+            clusters.union(a, b)
+    return clusters
