@@ -36,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
     ("john.catalogue.api", "oruk_router"),
     ("john.catalogue.api", "router"),
+    ("john.web.pages.catalogue", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
