@@ -410,7 +410,7 @@ class SearchEntry(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float, index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
     location_name: Mapped[str | None] = mapped_column(Text)
     minimum_age: Mapped[float | None] = mapped_column(Float)
     maximum_age: Mapped[float | None] = mapped_column(Float)
