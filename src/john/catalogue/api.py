@@ -280,7 +280,7 @@ def search_catalogue(
     query: Annotated[SearchQuery, Depends(search_query)],
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Search services and courses; each result says why it matched."""
+    """Search services, courses and venues, with the reasons for each result."""
     result = run_search(session, query, request_geocoder(request, session))
     return {
         "total": result.total,

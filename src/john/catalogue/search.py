@@ -63,7 +63,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 @dataclass
 class SearchQuery:
-    """What a searcher asks for; every field left empty is no restriction."""
+    """A search request; every field left empty is no restriction."""
 
     text: str | None = None
     kind: str | None = None
@@ -258,9 +258,9 @@ def text_filter(
     """Return a condition: the entry contains every one of ``words``.
 
     With ``location_index_first`` SQLite is steered to scan the latitude and
-    longitude index and test each row against the set of text matches, which
-    beats looking up every text match by id when a common word matches tens
-    of thousands of entries but the bounding box holds a few thousand.
+    longitude index and test each row against the set of text matches. A
+    common word matches tens of thousands of entries while a bounding box
+    contains a few thousand, so this beats looking up every match by id.
     """
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("english", " ".join(words))
