@@ -45,6 +45,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.identity.api", "router"),
     ("john.web.pages.reviews", "router"),
     ("john.consent.api", "router"),
+    ("john.web.pages.catalogue", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
