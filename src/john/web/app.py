@@ -42,6 +42,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
     ("john.consent.api", "router"),
+    ("john.web.pages.account", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
