@@ -50,8 +50,13 @@ router = APIRouter(tags=["xAPI"])
 PREFIX = "/xapi"
 VERSION_HEADER = "X-Experience-API-Version"
 FORM_HEADERS = {
-    "authorization", "x-experience-api-version", "content-type", "content-length",
-    "if-match", "if-none-match", "accept-language",
+    "authorization",
+    "x-experience-api-version",
+    "content-type",
+    "content-length",
+    "if-match",
+    "if-none-match",
+    "accept-language",
 }
 DOCUMENT_RESOURCES = {
     "activities/state": documents.STATE,
@@ -299,8 +304,10 @@ def _write_statements(
         statements = {**statements, "id": wanted}
     batch = statements if isinstance(statements, list) else [statements]
     if not batch or not all(isinstance(s, dict) for s in batch):
-        raise StatementInvalid("the body must be a statement object or a non-empty "
-                               "array of statement objects")
+        raise StatementInvalid(
+            "the body must be a statement object or a non-empty "
+            "array of statement objects"
+        )
     from john.lrs.validation import check_statements
 
     check_statements(batch, request.version)
@@ -382,8 +389,7 @@ def _stored_http_date(document: dict[str, Any]) -> str | None:
 
 def _multipart(result: Any, parts: list, headers: dict[str, str]) -> XapiResponse:
     body, content_type = build_multipart(result, parts)
-    return XapiResponse(status=200, body=body, media_type=content_type,
-                        headers=headers)
+    return XapiResponse(status=200, body=body, media_type=content_type, headers=headers)
 
 
 def _documents(
@@ -414,11 +420,13 @@ def _documents(
         # xAPI 2.0 asks for If-Match or If-None-Match on every document PUT
         # that would overwrite; 1.0.3 asked it of the profile resources only.
         strict = request.is_v2 or kind != documents.STATE
-        documents.put_document(session, address, request.body, content_type,
-                               conditions, strict_put=strict)
+        documents.put_document(
+            session, address, request.body, content_type, conditions, strict_put=strict
+        )
     elif method == "POST":
-        documents.post_document(session, address, request.body, content_type,
-                                conditions)
+        documents.post_document(
+            session, address, request.body, content_type, conditions
+        )
     elif method == "DELETE":
         documents.delete_documents(session, address, conditions)
     else:

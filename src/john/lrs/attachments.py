@@ -29,9 +29,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             "multipart/mixed request has no boundary parameter in Content-Type"
         )
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        head + body
-    )
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
         raise StatementInvalid("multipart/mixed request has no parts")
     parts = list(message.iter_parts())
@@ -62,8 +60,9 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             )
         content = part.get_payload(decode=True) or b""
         found.append(
-            Part(sha2=sha2.strip(), content_type=part.get_content_type(),
-                 content=content)
+            Part(
+                sha2=sha2.strip(), content_type=part.get_content_type(), content=content
+            )
         )
     return statements, found
 
@@ -75,9 +74,7 @@ def match_parts(statements: list[dict[str, Any]], parts: list[Part]) -> None:
         for item in statement.get("attachments") or []:
             if isinstance(item, dict) and isinstance(item.get("sha2"), str):
                 declared.setdefault(item["sha2"], item)
-    needed = {
-        sha2 for sha2, item in declared.items() if "fileUrl" not in item
-    }
+    needed = {sha2 for sha2, item in declared.items() if "fileUrl" not in item}
     given = {part.sha2 for part in parts}
     for part in parts:
         if part.sha2 not in declared:

@@ -101,8 +101,9 @@ def add_client(
 def authenticate(session: Session, header: str | None) -> ClientIdentity:
     """Return the client named by an ``Authorization: Basic`` header."""
     if not header or not header.lower().startswith("basic "):
-        raise Unauthorised("the LRS needs HTTP Basic authentication with a client "
-                           "key and secret")
+        raise Unauthorised(
+            "the LRS needs HTTP Basic authentication with a client key and secret"
+        )
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as error:

@@ -56,12 +56,16 @@ class Conditions:
     if_none_match: str | None = None
 
 
-def parse_address(resource: str, params: dict[str, str], method: str) -> DocumentAddress:
+def parse_address(
+    resource: str, params: dict[str, str], method: str
+) -> DocumentAddress:
     """Check a document request's parameters and return what they address."""
     allowed, id_name = PARAMETERS[resource]
     unknown = set(params) - allowed
     if unknown:
-        raise StatementInvalid(f"unknown parameters {sorted(unknown)} for this resource")
+        raise StatementInvalid(
+            f"unknown parameters {sorted(unknown)} for this resource"
+        )
     parts = []
     if "activityId" in allowed:
         if "activityId" not in params:
@@ -83,9 +87,9 @@ def parse_address(resource: str, params: dict[str, str], method: str) -> Documen
         parts.append((registration or "").lower())
 
     document_id = params.get(id_name)
-    if document_id is None and (method in ("PUT", "POST") or (
-        method == "DELETE" and resource != STATE
-    )):
+    if document_id is None and (
+        method in ("PUT", "POST") or (method == "DELETE" and resource != STATE)
+    ):
         raise StatementInvalid(f"parameter {id_name} is required for {method}")
     since = None
     if "since" in params:
@@ -115,13 +119,17 @@ def _find(session: Session, address: DocumentAddress) -> LrsDocument | None:
 
 
 def _check_conditions(
-    document: LrsDocument | None, conditions: Conditions, *, put: bool,
+    document: LrsDocument | None,
+    conditions: Conditions,
+    *,
+    put: bool,
     strict_put: bool,
 ) -> None:
     if conditions.if_match is not None:
         wanted = {tag.strip() for tag in conditions.if_match.split(",")}
         if document is None or not (
-            "*" in wanted or document.etag in wanted
+            "*" in wanted
+            or document.etag in wanted
             or document.etag.strip('"') in wanted
         ):
             raise PreconditionFailed(
@@ -134,8 +142,11 @@ def _check_conditions(
                 "If-None-Match failed: the document already exists"
             )
     if (
-        put and strict_put and document is not None
-        and conditions.if_match is None and conditions.if_none_match is None
+        put
+        and strict_put
+        and document is not None
+        and conditions.if_match is None
+        and conditions.if_none_match is None
     ):
         raise Conflict(
             "the document exists; send If-Match with its ETag to replace it, "

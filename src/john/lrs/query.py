@@ -20,8 +20,17 @@ from john.lrs.validation import Checker, StatementInvalid, parse_timestamp
 # server's maximum, xAPI 2.0 §4.1.6.1).
 MAX_PAGE = 500
 FILTER_PARAMS = {
-    "agent", "verb", "activity", "registration", "related_activities",
-    "related_agents", "since", "until", "limit", "format", "attachments",
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "format",
+    "attachments",
     "ascending",
 }
 SINGLE_PARAMS = {"statementId", "voidedStatementId", "attachments", "format"}
@@ -172,9 +181,7 @@ def run_query(
         query.ceiling_seq = session.scalar(select(func.max(LrsStatement.seq))) or 0
     statement = select(
         LrsStatement.seq, LrsStatement.document, LrsStatement.attachment_hashes
-    ).where(
-        LrsStatement.voided.is_(False), LrsStatement.seq <= query.ceiling_seq
-    )
+    ).where(LrsStatement.voided.is_(False), LrsStatement.seq <= query.ceiling_seq)
     for kind, term in query.terms:
         statement = statement.where(
             LrsStatement.seq.in_(

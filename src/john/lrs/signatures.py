@@ -52,8 +52,8 @@ def _check_one(
     statement: dict[str, Any], item: dict[str, Any], token: bytes, version: str
 ) -> None:
     try:
-        header_b64, payload_b64, signature_b64 = token.decode("ascii").strip().split(
-            "."
+        header_b64, payload_b64, signature_b64 = (
+            token.decode("ascii").strip().split(".")
         )
         header = json.loads(_b64url(header_b64))
         payload = json.loads(_b64url(payload_b64))
@@ -93,7 +93,8 @@ def _same_statement(
     signed.pop("attachments", None) if not signed.get("attachments") else None
     if "attachments" in signed:
         signed["attachments"] = [
-            a for a in signed["attachments"]
+            a
+            for a in signed["attachments"]
             if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)
         ] or None
         if signed["attachments"] is None:
@@ -121,6 +122,5 @@ def _verify_x5c(chain: Any, alg: str, signing_input: str, signature: bytes) -> N
         )
     except InvalidSignature as error:
         raise StatementInvalid(
-            "the statement's JWS signature does not verify against its x5c "
-            "certificate"
+            "the statement's JWS signature does not verify against its x5c certificate"
         ) from error

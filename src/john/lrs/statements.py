@@ -263,10 +263,23 @@ def _ids(value: Any, key: str | None = None) -> Any:
     if not isinstance(value, dict):
         return value
     kind = value.get("objectType")
-    if key in ("actor", "object", "instructor", "team", "authority", "agent",
-               "group", "member") and kind in ("Agent", "Group", None) and (
-        agent_ifi(value) is not None or "member" in value
-    ) and "verb" not in value and "id" not in value:
+    if (
+        key
+        in (
+            "actor",
+            "object",
+            "instructor",
+            "team",
+            "authority",
+            "agent",
+            "group",
+            "member",
+        )
+        and kind in ("Agent", "Group", None)
+        and (agent_ifi(value) is not None or "member" in value)
+        and "verb" not in value
+        and "id" not in value
+    ):
         out: dict[str, Any] = {}
         if kind:
             out["objectType"] = kind
@@ -278,8 +291,11 @@ def _ids(value: Any, key: str | None = None) -> Any:
         return out
     if key == "verb":
         return {"id": value.get("id")}
-    if kind == "Activity" or (key in ("object", "parent", "grouping", "category",
-                                      "other") and "id" in value and kind is None):
+    if kind == "Activity" or (
+        key in ("object", "parent", "grouping", "category", "other")
+        and "id" in value
+        and kind is None
+    ):
         out = {"id": value["id"]}
         if kind:
             out["objectType"] = kind

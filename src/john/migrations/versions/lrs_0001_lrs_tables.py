@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column("activity_id", sa.Text(), nullable=False),
         sa.Column(
             "definition",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
             nullable=True,
         ),
         sa.Column("updated", john.db.UTCDateTime(timezone=True), nullable=False),
@@ -105,7 +107,9 @@ def upgrade() -> None:
         sa.Column("attachment_hashes", sa.Text(), nullable=True),
         sa.Column(
             "document",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
