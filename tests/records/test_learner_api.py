@@ -9,7 +9,9 @@ from sample_learners import CRANFIELD, OPEN_UNIVERSITY, seed
 
 
 @pytest.fixture
-def seeded(session_factory):
+def seeded(session_factory, client):
+    # The learner API is for staff and consented callers; a curator sees all.
+    client.headers.update(bearer_headers(client, session_factory, "curator"))
     return seed(session_factory)
 
 

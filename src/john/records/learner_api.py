@@ -1,9 +1,5 @@
 """REST API for finding learners and reading their joined-up record.
 
-Searching needs a curator's or administrator's token with ``records:read``.
-Reading a record needs ``records:read`` and is allowed to staff and to the
-learner themselves (see :mod:`john.records.access`).
-
 A request for a learner that linkage has since merged into another returns
 200 with the surviving learner, ``merged`` set and ``requested_id`` echoing
 the old id, plus a ``Content-Location`` header naming the surviving record.
@@ -13,28 +9,38 @@ and a client holding the old id needs to learn the new one to update it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from john.auth.deps import require
-from john.auth.principal import Principal
-from john.deps import get_session
-from john.records.access import check_record, check_search
+from john.deps import access_check
 from john.records.joined import MAX_LIMIT, get_learner_record, search_learners
 from john.records.learner_schemas import LearnerOut, LearnerSearchOut
 
 router = APIRouter(prefix="/api/v1/learners", tags=["learners"])
 
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a read session from the application's store.
+
+    Defined here because capabilities do not import the web package.
+    """
+    with request.app.state.sessions() as session:
+        yield session
+
+
 ReadSession = Annotated[Session, Depends(get_session)]
-RecordReader = Annotated[Principal, Depends(require(scope="records:read"))]
 
 
-@router.get("", response_model=LearnerSearchOut)
+@router.get(
+    "",
+    response_model=LearnerSearchOut,
+    dependencies=[Depends(access_check("learner_search"))],
+)
 def search(
     session: ReadSession,
-    principal: RecordReader,
     q: str = Query(
         min_length=1,
         description="A name (start of given and/or family name) or a full "
@@ -44,20 +50,17 @@ def search(
     offset: int = Query(0, ge=0),
 ) -> LearnerSearchOut:
     """Find learners by name or identifier."""
-    check_search(principal)
     return LearnerSearchOut.of(search_learners(session, q, limit=limit, offset=offset))
 
 
-@router.get("/{learner_id}", response_model=LearnerOut)
-def read(
-    learner_id: str,
-    response: Response,
-    session: ReadSession,
-    principal: RecordReader,
-) -> LearnerOut:
+@router.get(
+    "/{learner_id}",
+    response_model=LearnerOut,
+    dependencies=[Depends(access_check("learner_read"))],
+)
+def read(learner_id: str, response: Response, session: ReadSession) -> LearnerOut:
     """Read a learner's joined-up record, following merges to the survivor."""
     record = get_learner_record(session, learner_id)
-    check_record(session, principal, record)
     if record.was_merged:
         response.headers["Content-Location"] = f"/api/v1/learners/{record.learner_id}"
     return LearnerOut.of(record)

@@ -46,6 +46,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.reviews", "router"),
     ("john.consent.api", "router"),
     ("john.web.pages.catalogue", "router"),
+    ("john.web.pages.account", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"

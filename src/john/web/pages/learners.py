@@ -10,10 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from john.auth.deps import require
-from john.auth.principal import Principal
-from john.deps import get_session
+from john.consent.deps import feed_access, learner_access
 from john.errors import InvalidInput, NotFound
-from john.records.access import STAFF_ROLES, check_feed, check_record, check_search
 from john.records.joined import (
     IDENTIFIER_LABELS,
     get_learner_record,
@@ -21,13 +19,12 @@ from john.records.joined import (
     search_learners,
 )
 from john.records.models import Feed, QuarantinedRow
+from john.web.deps import get_session
 from john.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 ReadSession = Annotated[Session, Depends(get_session)]
-RecordReader = Annotated[Principal, Depends(require(scope="records:read"))]
-FeedReader = Annotated[Principal, Depends(require(scope="feeds:read"))]
 
 PAGE_SIZE = 20
 QUARANTINE_PAGE_SIZE = 100
@@ -42,16 +39,18 @@ FIELD_LABELS = {
 }
 
 
-@router.get("/learners", response_class=HTMLResponse)
+@router.get(
+    "/learners",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def learner_search_page(
     request: Request,
     session: ReadSession,
-    principal: RecordReader,
     q: str | None = Query(None),
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     """Render the search form and, when a query was sent, its results."""
-    check_search(principal)
     context: dict[str, object] = {"title": "Search learners", "q": q or ""}
     status = 200
     if q is not None:
@@ -69,9 +68,13 @@ def learner_search_page(
     )
 
 
-@router.get("/learners/{learner_id}", response_class=HTMLResponse)
+@router.get(
+    "/learners/{learner_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(learner_access("read joined record page"))],
+)
 def learner_page(
-    request: Request, learner_id: str, session: ReadSession, principal: RecordReader
+    request: Request, learner_id: str, session: ReadSession
 ) -> HTMLResponse:
     """Render one learner's joined-up record with provenance."""
     try:
@@ -83,7 +86,6 @@ def learner_page(
             {"title": "Learner not found", "detail": error.detail},
             status_code=404,
         )
-    check_record(session, principal, record)
     return templates.TemplateResponse(
         request,
         "learners/record.html",
@@ -97,20 +99,16 @@ def learner_page(
     )
 
 
-@router.get("/feeds", response_class=HTMLResponse)
-def feeds_page(
-    request: Request, session: ReadSession, principal: FeedReader
-) -> HTMLResponse:
-    """Render the most recent feeds with their row counts.
-
-    Staff see every feed, and a provider sees the feeds it sent.
-    """
-    visible = select(Feed)
-    if principal.role not in STAFF_ROLES:
-        visible = visible.where(Feed.source_ukprn == (principal.ukprn or ""))
-    total = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
+@router.get(
+    "/feeds",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
+def feeds_page(request: Request, session: ReadSession) -> HTMLResponse:
+    """Render the most recent feeds with their row counts."""
+    total = session.scalar(select(func.count()).select_from(Feed)) or 0
     feeds = session.scalars(
-        visible.order_by(Feed.received_at.desc(), Feed.id).limit(FEEDS_SHOWN)
+        select(Feed).order_by(Feed.received_at.desc(), Feed.id).limit(FEEDS_SHOWN)
     ).all()
     names = provider_names(session, [feed.source_ukprn for feed in feeds])
     return templates.TemplateResponse(
@@ -120,12 +118,15 @@ def feeds_page(
     )
 
 
-@router.get("/feeds/{feed_id}", response_class=HTMLResponse)
+@router.get(
+    "/feeds/{feed_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(feed_access)],
+)
 def feed_page(
     request: Request,
     feed_id: str,
     session: ReadSession,
-    principal: FeedReader,
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     """Render one feed's counts and its quarantined rows with field and reason."""
@@ -140,7 +141,6 @@ def feed_page(
             },
             status_code=404,
         )
-    check_feed(principal, feed.source_ukprn)
     rows = session.scalars(
         select(QuarantinedRow)
         .where(QuarantinedRow.feed_id == feed_id)
