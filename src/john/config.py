@@ -27,7 +27,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; unset means SQLite in data_dir.",
     )
     reference_dir: Path | None = Field(
-        default=None,
+        default_factory=lambda: default_reference_dir(),
         description="Folder with the public reference files (registers, FEBRL).",
     )
     host: str = "127.0.0.1"
@@ -46,6 +46,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'john.sqlite3').resolve()}"
+
+    def require_reference_dir(self) -> Path:
+        """Return the reference folder, or raise ConfigurationError if none is set."""
+        if self.reference_dir is None:
+            raise ConfigurationError(
+                "no reference folder: download the register files listed in "
+                "docs/reference-data.md and set JOHN_REFERENCE_DIR to their folder"
+            )
+        return self.reference_dir
+
+
+def default_reference_dir() -> Path | None:
+    """Return the public data folder beside a source checkout, if there is one."""
+    # This file is src/john/config.py, so parents[2] is the checkout and
+    # parents[3] contains it. An installed package finds no such folder.
+    candidate = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return candidate if candidate.is_dir() else None
 
 
 def normalise_database_url(url: str) -> str:

@@ -19,7 +19,7 @@ def test_unknown_route_is_problem_json(client) -> None:
 def test_home_page_renders(client) -> None:
     response = client.get("/")
     assert response.status_code == 200
-    assert "127.0.0.1 only" in response.text
+    assert "Sign in" in response.text
 
 
 def test_openapi_is_published(client) -> None:

@@ -7,13 +7,12 @@ from :mod:`john.errors`; anything else is a bug and prints a traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import typer
 
-from john.cli import hub
-from john.cli import identity as identity_commands
 from john.cli.context import console_error
 from john.errors import JohnError, UserError
 
@@ -26,8 +25,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-hub.register(app)
-identity_commands.register(app)
+
+# Command modules, each with a ``register(app)`` function. One line each, so
+# that capabilities add their commands without touching each other's lines.
+COMMAND_MODULES: list[str] = [
+    "john.cli.hub",
+    "john.cli.reference",
+    "john.cli.demo",
+    "john.cli.lrs",
+    "john.cli.catalogue",
+    "john.cli.auth",
+    "john.cli.records",
+    "john.cli.identity",
+    "john.cli.consent",
+]
+for _module_name in COMMAND_MODULES:
+    importlib.import_module(_module_name).register(app)
 
 
 def main() -> None:

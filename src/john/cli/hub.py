@@ -31,10 +31,10 @@ def serve(
     current = context.settings()
     bind_host = host or current.host
     if bind_host not in ("127.0.0.1", "localhost", "::1"):
-        raise typer.BadParameter(
-            f"host {bind_host} is not loopback; until sign-in and roles exist the "
-            "hub listens on 127.0.0.1 only",
-            param_hint="--host",
+        # Every route needs a signed-in role, so the hub may listen beyond
+        # loopback; cookies still need TLS in front (JOHN_COOKIE_SECURE=true).
+        context.console.print(
+            f"listening on {bind_host}: put TLS in front and set JOHN_COOKIE_SECURE"
         )
     application = create_app(context.settings(), engine=context.engine())
     uvicorn.run(application, host=bind_host, port=port or current.port, log_config=None)

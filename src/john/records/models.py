@@ -7,8 +7,10 @@ organisation, the feed, the row number and when it arrived.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Date,
     Float,
     ForeignKey,
@@ -40,6 +42,13 @@ class Feed(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    delimiter: Mapped[str | None] = mapped_column(String(4))
+    # The report's parts that cannot be recounted from stored rows: columns the
+    # mapping ignored, quarantine reasons counted by field, notes on registers.
+    columns_ignored: Mapped[list[str] | None] = mapped_column(JSON)
+    quarantine_reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notes: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class QuarantinedRow(Base):

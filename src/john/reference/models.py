@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from john.db import Base, UTCDateTime, utcnow
@@ -99,4 +99,9 @@ class RegisterLoad(Base):
     rows_read: Mapped[int] = mapped_column(Integer)
     rows_loaded: Mapped[int] = mapped_column(Integer)
     rows_rejected: Mapped[int] = mapped_column(Integer)
+    # Rows that are well formed but carry no key for this register (a DfE
+    # institution without a UKPRN); rows_read = loaded + rejected + skipped.
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Counts by reason: {"rejected": {...}, "skipped": {...}, "notes": {...}}.
+    reasons: Mapped[dict[str, dict[str, int]] | None] = mapped_column(JSON)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

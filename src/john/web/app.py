@@ -34,8 +34,19 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
+    ("john.records.learner_api", "router"),
+    ("john.web.pages.learners", "router"),
+    ("john.lrs.api", "router"),
+    ("john.catalogue.api", "oruk_router"),
+    ("john.catalogue.api", "router"),
+    ("john.auth.api", "router"),
+    ("john.web.pages.auth", "router"),
+    ("john.records.api", "router"),
     ("john.identity.api", "router"),
     ("john.web.pages.reviews", "router"),
+    ("john.consent.api", "router"),
+    ("john.web.pages.catalogue", "router"),
+    ("john.web.pages.account", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -62,6 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         module = importlib.import_module(module_name)
         app.include_router(getattr(module, attribute))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    importlib.import_module("john.web.security").install(app)
     return app
 
 

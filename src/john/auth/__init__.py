@@ -1,0 +1,1 @@
+"""Users, roles, sign-in, sessions, machine clients and bearer tokens."""

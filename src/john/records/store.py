@@ -1,0 +1,295 @@
+"""Bulk writers that put validated rows into the store inside the feed's transaction.
+
+Each chunk of rows is checked for duplicates against the store (so rows of
+earlier chunks and earlier feeds count), then person records are upserted
+and the achievements or experiences inserted. SQLite goes through the
+``sqlite3`` cursor with ``executemany``; PostgreSQL through psycopg's
+``COPY``, which is several times faster than row inserts there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from john.records.mappings import PERSON_FIELDS, RECORD_FIELDS
+from john.records.models import Feed
+from john.records.validation import ValidRow
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "source_ukprn",
+    *PERSON_FIELDS,
+    "feed_id",
+    "row_number",
+    "received_at",
+)
+PROVENANCE_COLUMNS: tuple[str, ...] = (
+    "source_ukprn",
+    "feed_id",
+    "row_number",
+    "received_at",
+    "row_key",
+)
+QUARANTINE_COLUMNS: tuple[str, ...] = (
+    "feed_id",
+    "row_number",
+    "field",
+    "reason",
+    "raw",
+)
+
+# A chunk's row keys and person references go into one IN list; SQLite allows
+# 32766 bound parameters per statement since version 3.32.
+SQLITE_MAX_PARAMETERS = 30000
+
+QuarantineEntry = tuple[int, str, str, str | None]
+"""Row number, field, reason and raw text of one quarantined problem."""
+
+
+def record_columns(feed_type: str) -> tuple[str, ...]:
+    """Return the insert columns of the achievements or experiences table."""
+    return ("person_record_id", *RECORD_FIELDS[feed_type], *PROVENANCE_COLUMNS)
+
+
+class BulkWriter:
+    """Write chunks of one feed's rows through a connection already in a transaction."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        feed_type: str,
+        source: str,
+        feed_id: str,
+        received_at: datetime,
+    ):
+        self.connection = connection
+        self.table = feed_type
+        self.columns = record_columns(feed_type)
+        self.source = source
+        self.feed_id = feed_id
+        self.received_at = received_at
+        self.dbapi: Any = connection.connection.driver_connection
+
+    def write(self, rows: Sequence[ValidRow]) -> int:
+        """Store the rows that are not duplicates and return how many were."""
+        existing = self._existing_keys([row.row_key for row in rows])
+        fresh: list[ValidRow] = []
+        for row in rows:
+            if row.row_key in existing:
+                continue
+            existing.add(row.row_key)
+            fresh.append(row)
+        if not fresh:
+            return len(rows)
+
+        # The last row of a person in the chunk gives the person's details.
+        latest: dict[str, ValidRow] = {}
+        for row in fresh:
+            latest[str(row.person[0])] = row
+        person_ids = self._upsert_persons(list(latest.values()))
+        self._insert_records(fresh, person_ids)
+        return len(rows) - len(fresh)
+
+    def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Store quarantined problems: row number, field, reason and raw row."""
+        raise NotImplementedError
+
+    def _existing_keys(self, keys: list[str]) -> set[str]:
+        raise NotImplementedError
+
+    def _upsert_persons(self, rows: list[ValidRow]) -> dict[str, int]:
+        raise NotImplementedError
+
+    def _insert_records(self, rows: list[ValidRow], person_ids: dict[str, int]) -> None:
+        raise NotImplementedError
+
+
+def _upsert_sql(placeholder: str) -> str:
+    names = ", ".join(PERSON_COLUMNS)
+    values = ", ".join(placeholder for _ in PERSON_COLUMNS)
+    updates = ", ".join(
+        f"{name} = excluded.{name}"
+        for name in PERSON_COLUMNS
+        if name not in ("source_ukprn", "source_person_ref")
+    )
+    return (
+        f"INSERT INTO person_records ({names}) VALUES ({values}) "
+        f"ON CONFLICT (source_ukprn, source_person_ref) DO UPDATE SET {updates}"
+    )
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class SqliteWriter(BulkWriter):
+    """Write through the ``sqlite3`` cursor with ``executemany``."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        column = Feed.__table__.c.received_at
+        processor = column.type.bind_processor(self.connection.dialect)
+        self.received_value = (
+            processor(self.received_at) if processor else self.received_at
+        )
+        self.cursor = self.dbapi.cursor()
+        self.upsert = _upsert_sql("?")
+        self.insert = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
+            f"VALUES ({', '.join('?' for _ in self.columns)})"
+        )
+
+    def _select_in(self, sql: str, first: object, values: list[str]) -> list[Any]:
+        found: list[Any] = []
+        step = SQLITE_MAX_PARAMETERS
+        for start in range(0, len(values), step):
+            part = values[start : start + step]
+            marks = ", ".join("?" for _ in part)
+            self.cursor.execute(sql.format(marks=marks), [first, *part])
+            found.extend(self.cursor.fetchall())
+        return found
+
+    def _existing_keys(self, keys: list[str]) -> set[str]:
+        sql = (
+            f"SELECT row_key FROM {self.table} "
+            "WHERE source_ukprn = ? AND row_key IN ({marks})"
+        )
+        return {key for (key,) in self._select_in(sql, self.source, keys)}
+
+    def _upsert_persons(self, rows: list[ValidRow]) -> dict[str, int]:
+        source, feed_id, received = self.source, self.feed_id, self.received_value
+        self.cursor.executemany(
+            self.upsert,
+            (
+                (source, *map(_iso, row.person), feed_id, row.number, received)
+                for row in rows
+            ),
+        )
+        sql = (
+            "SELECT source_person_ref, id FROM person_records "
+            "WHERE source_ukprn = ? AND source_person_ref IN ({marks})"
+        )
+        refs = [str(row.person[0]) for row in rows]
+        return dict(self._select_in(sql, source, refs))
+
+    def _insert_records(self, rows: list[ValidRow], person_ids: dict[str, int]) -> None:
+        source, feed_id, received = self.source, self.feed_id, self.received_value
+        self.cursor.executemany(
+            self.insert,
+            (
+                (
+                    person_ids[str(row.person[0])],
+                    *map(_iso, row.record),
+                    source,
+                    feed_id,
+                    row.number,
+                    received,
+                    row.row_key,
+                )
+                for row in rows
+            ),
+        )
+
+    def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Store quarantined problems with ``executemany``."""
+        self.cursor.executemany(
+            "INSERT INTO quarantined_rows (feed_id, row_number, field, reason, raw) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ((self.feed_id, *entry) for entry in entries),
+        )
+
+
+class PostgresWriter(BulkWriter):
+    """Write through psycopg ``COPY``, upserting persons from a temporary table."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.cursor = self.dbapi.cursor()
+        # The staging table copies person_records' column types; it disappears
+        # when the feed's transaction ends, whether it commits or not.
+        self.cursor.execute(
+            "CREATE TEMPORARY TABLE ingest_persons ON COMMIT DROP AS "
+            f"SELECT {', '.join(PERSON_COLUMNS)} FROM person_records WITH NO DATA"
+        )
+        names = ", ".join(PERSON_COLUMNS)
+        updates = ", ".join(
+            f"{name} = excluded.{name}"
+            for name in PERSON_COLUMNS
+            if name not in ("source_ukprn", "source_person_ref")
+        )
+        self.upsert = (
+            f"INSERT INTO person_records ({names}) SELECT {names} FROM ingest_persons "
+            f"ON CONFLICT (source_ukprn, source_person_ref) DO UPDATE SET {updates} "
+            "RETURNING source_person_ref, id"
+        )
+
+    def _copy(self, table: str, columns: Iterable[str], rows: Iterable[Any]) -> None:
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _existing_keys(self, keys: list[str]) -> set[str]:
+        self.cursor.execute(
+            f"SELECT row_key FROM {self.table} "
+            "WHERE source_ukprn = %s AND row_key = ANY(%s)",
+            (self.source, keys),
+        )
+        return {key for (key,) in self.cursor.fetchall()}
+
+    def _upsert_persons(self, rows: list[ValidRow]) -> dict[str, int]:
+        source, feed_id, received = self.source, self.feed_id, self.received_at
+        self.cursor.execute("TRUNCATE ingest_persons")
+        self._copy(
+            "ingest_persons",
+            PERSON_COLUMNS,
+            ((source, *row.person, feed_id, row.number, received) for row in rows),
+        )
+        self.cursor.execute(self.upsert)
+        return dict(self.cursor.fetchall())
+
+    def _insert_records(self, rows: list[ValidRow], person_ids: dict[str, int]) -> None:
+        source, feed_id, received = self.source, self.feed_id, self.received_at
+        self._copy(
+            self.table,
+            self.columns,
+            (
+                (
+                    person_ids[str(row.person[0])],
+                    *row.record,
+                    source,
+                    feed_id,
+                    row.number,
+                    received,
+                    row.row_key,
+                )
+                for row in rows
+            ),
+        )
+
+    def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
+        """Store quarantined problems with ``COPY``."""
+        self._copy(
+            "quarantined_rows",
+            QUARANTINE_COLUMNS,
+            ((self.feed_id, *entry) for entry in entries),
+        )
+
+
+def make_writer(
+    connection: Connection,
+    feed_type: str,
+    source: str,
+    feed_id: str,
+    received_at: datetime,
+) -> BulkWriter:
+    """Return the writer for the connection's database."""
+    name = connection.dialect.name
+    if name == "sqlite":
+        return SqliteWriter(connection, feed_type, source, feed_id, received_at)
+    if name == "postgresql":
+        return PostgresWriter(connection, feed_type, source, feed_id, received_at)
+    raise NotImplementedError(f"bulk writing is not implemented for {name}")
