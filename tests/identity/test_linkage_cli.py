@@ -58,6 +58,8 @@ def test_review_list_and_accept(runner, session_factory, add_records, crowd) -> 
     accepted = runner.invoke(app, ["review", "accept", str(review_id)])
     assert accepted.exit_code == 0
     assert f"match review {review_id} accepted" in accepted.output
+    with session_factory() as session:
+        assert session.get(MatchReview, review_id).decided_by.startswith("cli")
 
 
 def test_review_reject_unknown_fails(runner) -> None:

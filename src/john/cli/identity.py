@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import getpass
+
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from john.cli import context
 from john.identity import service
-from john.identity.api import STAFF_ACTOR
 
 review_app = typer.Typer(help="List and decide match reviews.", no_args_is_help=True)
+
+
+def _cli_actor() -> str:
+    # Decisions from the terminal name the operating-system account that ran them.
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +85,7 @@ def accept(
 ) -> None:
     """Accept a review: the two records are the same learner."""
     review = service.decide_review(
-        context.sessions(), review_id, "accept", STAFF_ACTOR, reason
+        context.sessions(), review_id, "accept", _cli_actor(), reason
     )
     context.console.print(f"match review {review.id} accepted")
 
@@ -88,6 +97,6 @@ def reject(
 ) -> None:
     """Reject a review: the two records are different learners."""
     review = service.decide_review(
-        context.sessions(), review_id, "reject", STAFF_ACTOR, reason
+        context.sessions(), review_id, "reject", _cli_actor(), reason
     )
     context.console.print(f"match review {review.id} rejected")

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from john.deps import access_check, get_session
+from john.errors import Unauthorised
 from john.identity import service
 from john.identity.models import Learner, PersonRecord
 from john.identity.schemas import (
@@ -21,14 +23,24 @@ from john.identity.schemas import (
     PersonRecordOut,
     run_out,
 )
-from john.web.deps import get_session
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-router = APIRouter(prefix="/api/v1", tags=["linkage"])
+# Linkage shows and changes personal data, so every route is for staff.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["linkage"],
+    dependencies=[Depends(access_check("staff"))],
+)
 
-# TODO: take the actor from the signed-in staff member once sign-in exists.
-STAFF_ACTOR = "staff"
+
+def request_actor(request: Request) -> str:
+    """Return the audit name of the caller that the access check admitted."""
+    principal = getattr(request.state, "principal", None)
+    actor = getattr(principal, "actor", None)
+    if not actor:
+        raise Unauthorised("this endpoint needs a signed-in staff member or token")
+    return str(actor)[:100]
 
 
 @router.post("/linkage/runs", response_model=LinkageReportOut)
@@ -86,7 +98,11 @@ def get_review(review_id: int, session: SessionDep) -> MatchReviewDetail:
 def decide(review_id: int, body: DecisionIn, request: Request) -> MatchReviewOut:
     """Accept or reject a pending review and apply it to the learners."""
     review = service.decide_review(
-        request.app.state.sessions, review_id, body.decision, STAFF_ACTOR, body.reason
+        request.app.state.sessions,
+        review_id,
+        body.decision,
+        request_actor(request),
+        body.reason,
     )
     return MatchReviewOut.model_validate(review)
 

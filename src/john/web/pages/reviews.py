@@ -8,13 +8,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from john.auth.deps import require
+from john.auth.principal import Principal
+from john.consent.access import STAFF_ROLES
+from john.deps import get_session
 from john.errors import InvalidInput
 from john.identity import service
-from john.identity.api import STAFF_ACTOR, review_detail
-from john.web.deps import get_session
+from john.identity.api import review_detail
 from john.web.templating import templates
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+StaffDep = Annotated[Principal, Depends(require(roles=sorted(STAFF_ROLES)))]
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +36,7 @@ FIELD_LABELS = {
 
 @router.get("/reviews", response_class=HTMLResponse)
 def review_queue(
-    request: Request, session: SessionDep, status: str = "pending"
+    request: Request, session: SessionDep, staff: StaffDep, status: str = "pending"
 ) -> HTMLResponse:
     """Render the queue of match reviews with one status."""
     reviews = service.list_reviews(session, status, limit=200)
@@ -43,7 +48,9 @@ def review_queue(
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
-def review_page(request: Request, review_id: int, session: SessionDep) -> HTMLResponse:
+def review_page(
+    request: Request, review_id: int, session: SessionDep, staff: StaffDep
+) -> HTMLResponse:
     """Render both records of a review side by side with accept and reject."""
     detail = review_detail(session, review_id)
     return templates.TemplateResponse(
@@ -76,6 +83,7 @@ def review_page(request: Request, review_id: int, session: SessionDep) -> HTMLRe
 def decide_from_form(
     request: Request,
     review_id: int,
+    staff: StaffDep,
     decision: str = Form(...),
     reason: str = Form(""),
 ) -> RedirectResponse:
@@ -86,7 +94,7 @@ def decide_from_form(
         request.app.state.sessions,
         review_id,
         decision,
-        STAFF_ACTOR,
+        staff.actor,
         reason.strip() or None,
     )
     return RedirectResponse(f"/reviews?decided={review_id}", status_code=303)
