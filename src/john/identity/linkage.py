@@ -27,6 +27,7 @@ import pandas as pd
 from splink.internals.exceptions import SplinkException
 
 from john.errors import ConfigurationError, JohnError
+from john.identity import identifiers
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,14 @@ class LinkageOutcome:
 
 # --- identifiers -----------------------------------------------------------
 
-# TODO: use the identifier schemes module of john.identity once it exists; these
-# checks cover format, the ULN check digit and the UPN check letter only.
-_NI_NUMBER = re.compile(
-    r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
-)
+# Each scheme's validator returns the canonical form or raises InvalidIdentifier.
+_VALIDATORS = {
+    "uln": identifiers.validate_uln,
+    "upn": identifiers.validate_upn,
+    "ni_number": identifiers.validate_nino,
+    "ucas_id": identifiers.validate_ucas_personal_id,
+    "husid": identifiers.validate_husid,
+}
 
 
 def uln_check_digit(first_nine: str) -> int | None:
@@ -112,36 +116,18 @@ def uln_check_digit(first_nine: str) -> int | None:
     return 10 - remainder
 
 
-def _valid_uln(value: str) -> bool:
-    if not re.fullmatch(r"\d{10}", value) or value[0] == "0":
-        return False
-    return uln_check_digit(value[:9]) == int(value[9])
-
-
-def _valid_upn(value: str) -> bool:
-    from stdnum.gb import upn
-
-    # python-stdnum checks the DfE check letter and the local authority number.
-    return bool(upn.is_valid(value))
-
-
-_VALIDATORS = {
-    "uln": _valid_uln,
-    "upn": _valid_upn,
-    "ni_number": lambda value: bool(_NI_NUMBER.fullmatch(value)),
-    "ucas_id": lambda value: bool(re.fullmatch(r"\d{10}", value)),
-    "husid": lambda value: bool(re.fullmatch(r"\d{13}", value)),
-}
-
-
 def normalise_identifier(scheme: str, value: object) -> str | None:
     """Return the identifier in canonical form, or None if missing or invalid."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = re.sub(r"[\s-]", "", str(value)).upper()
+    # Providers write identifiers with spaces or hyphens between groups.
+    text = re.sub(r"[\s-]", "", str(value))
     if not text:
         return None
-    return text if _VALIDATORS[scheme](text) else None
+    try:
+        return _VALIDATORS[scheme](text)
+    except identifiers.InvalidIdentifier:
+        return None
 
 
 # --- preparation -----------------------------------------------------------
