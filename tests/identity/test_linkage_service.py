@@ -273,8 +273,9 @@ def test_candidates_find_stored_learner(session_factory, add_records, crowd) -> 
     )
     assert candidates[0].learner_id == _learner_of(session_factory, first)
     assert candidates[0].match_probability > 0.99
-    assert "dob" in candidates[0].matched_fields
-    assert "identifiers" in candidates[0].matched_fields
+    assert "date_of_birth" in candidates[0].matched_fields
+    assert "uln" in candidates[0].matched_fields
+    assert "given_name" in candidates[0].matched_fields
 
 
 def test_candidates_empty_for_stranger(session_factory, add_records, crowd) -> None:

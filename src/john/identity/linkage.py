@@ -482,8 +482,25 @@ def _field_weight(row: pd.Series, name: str) -> float:
 
 
 def _matched_fields(row: pd.Series) -> list[str]:
-    # A positive match weight means the field's level is evidence for a match.
-    return [name for name in COMPARED_FIELDS if _field_weight(row, name) > 0]
+    """Name the claim's fields that support the match, as PersonRecord names them.
+
+    A field supports the match when its match weight is positive; a matching
+    identifier is named by its scheme (``uln``, ``ni_number``…).
+    """
+    fields: list[str] = []
+    for name in COMPARED_FIELDS:
+        if _field_weight(row, name) <= 0:
+            continue
+        if name == "identifiers":
+            fields += [
+                scheme
+                for scheme in IDENTIFIER_COLUMNS
+                if pd.notna(row.get(f"{scheme}_l"))
+                and row.get(f"{scheme}_l") == row.get(f"{scheme}_r")
+            ]
+        else:
+            fields.append("date_of_birth" if name == "dob" else name)
+    return fields
 
 
 _CANDIDATE_FILTER = """
