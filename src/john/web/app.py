@@ -34,7 +34,7 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
-    ("john.records.learner_api", "router"),
+    ("john.web.learner_api", "router"),
     ("john.web.pages.learners", "router"),
     ("john.lrs.api", "router"),
     ("john.catalogue.api", "oruk_router"),

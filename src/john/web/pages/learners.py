@@ -11,16 +11,12 @@ from sqlalchemy.orm import Session
 
 from john.auth.deps import require
 from john.auth.principal import Principal
+from john.consent.access import STAFF_ROLES
 from john.deps import get_session
-from john.errors import InvalidInput, NotFound
-from john.records.access import STAFF_ROLES, check_feed, check_record, check_search
-from john.records.joined import (
-    IDENTIFIER_LABELS,
-    get_learner_record,
-    provider_names,
-    search_learners,
-)
+from john.errors import Forbidden, InvalidInput, NotFound
+from john.records.joined import IDENTIFIER_LABELS, provider_names
 from john.records.models import Feed, QuarantinedRow
+from john.web.learner_access import read_learner, require_staff, search_learners
 from john.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -51,13 +47,18 @@ def learner_search_page(
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     """Render the search form and, when a query was sent, its results."""
-    check_search(principal)
+    require_staff(principal)
     context: dict[str, object] = {"title": "Search learners", "q": q or ""}
     status = 200
     if q is not None:
         try:
             context["results"] = search_learners(
-                session, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+                session,
+                principal,
+                q,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+                action="page:learner_search",
             )
             context["page"] = page
         except InvalidInput as error:
@@ -75,7 +76,7 @@ def learner_page(
 ) -> HTMLResponse:
     """Render one learner's joined-up record with provenance."""
     try:
-        record = get_learner_record(session, learner_id)
+        record = read_learner(session, principal, learner_id, "page:learner_read")
     except NotFound as error:
         return templates.TemplateResponse(
             request,
@@ -83,7 +84,6 @@ def learner_page(
             {"title": "Learner not found", "detail": error.detail},
             status_code=404,
         )
-    check_record(session, principal, record)
     return templates.TemplateResponse(
         request,
         "learners/record.html",
@@ -140,7 +140,7 @@ def feed_page(
             },
             status_code=404,
         )
-    check_feed(principal, feed.source_ukprn)
+    _check_feed(principal, feed.source_ukprn)
     rows = session.scalars(
         select(QuarantinedRow)
         .where(QuarantinedRow.feed_id == feed_id)
@@ -169,4 +169,16 @@ def feed_page(
             "page": page,
             "page_size": QUARANTINE_PAGE_SIZE,
         },
+    )
+
+
+def _check_feed(principal: Principal, source_ukprn: str) -> None:
+    """Raise Forbidden unless the caller is staff or the provider that sent it."""
+    if principal.role in STAFF_ROLES:
+        return
+    if principal.role == "provider" and principal.ukprn == source_ukprn:
+        return
+    raise Forbidden(
+        f"role {principal.role} may not read feeds from UKPRN {source_ukprn}; "
+        "providers see their own feeds only"
     )

@@ -1,8 +1,12 @@
 """REST API for finding learners and reading their joined-up record.
 
-Searching needs a curator's or administrator's token with ``records:read``.
-Reading a record needs ``records:read`` and is allowed to staff and to the
-learner themselves (see :mod:`john.records.access`).
+Both endpoints need a token with ``records:read``. Searching is for curators
+and administrators. What a record read shows is decided by
+:mod:`john.consent.access`, and each read is written to the audit trail. A
+caller who may see nothing of a learner gets 404, as for an unknown id.
+
+The router lives in the web face, not in ``records``, because it applies
+consent, which builds on ``records``.
 
 A request for a learner that linkage has since merged into another returns
 200 with the surviving learner, ``merged`` set and ``requested_id`` echoing
@@ -21,9 +25,9 @@ from sqlalchemy.orm import Session
 from john.auth.deps import require
 from john.auth.principal import Principal
 from john.deps import get_session
-from john.records.access import check_record, check_search
-from john.records.joined import MAX_LIMIT, get_learner_record, search_learners
+from john.records.joined import MAX_LIMIT
 from john.records.learner_schemas import LearnerOut, LearnerSearchOut
+from john.web.learner_access import read_learner, search_learners
 
 router = APIRouter(prefix="/api/v1/learners", tags=["learners"])
 
@@ -44,8 +48,10 @@ def search(
     offset: int = Query(0, ge=0),
 ) -> LearnerSearchOut:
     """Find learners by name or identifier."""
-    check_search(principal)
-    return LearnerSearchOut.of(search_learners(session, q, limit=limit, offset=offset))
+    found = search_learners(
+        session, principal, q, limit=limit, offset=offset, action="api:learner_search"
+    )
+    return LearnerSearchOut.of(found)
 
 
 @router.get("/{learner_id}", response_model=LearnerOut)
@@ -56,8 +62,7 @@ def read(
     principal: RecordReader,
 ) -> LearnerOut:
     """Read a learner's joined-up record, following merges to the survivor."""
-    record = get_learner_record(session, learner_id)
-    check_record(session, principal, record)
+    record = read_learner(session, principal, learner_id, action="api:learner_read")
     if record.was_merged:
         response.headers["Content-Location"] = f"/api/v1/learners/{record.learner_id}"
     return LearnerOut.of(record)
