@@ -10,7 +10,8 @@ The last line printed is
 postgres_import_records_per_s=…``. PostgreSQL is started from the installed
 server binaries (``scripts/postgres-lib.sh``) unless ``JOHN_BENCH_POSTGRES_URL``
 names a running server; without either the PostgreSQL figures are ``nan``.
-``JOHN_BENCH_RECORDS`` changes the record count.
+``JOHN_BENCH_RECORDS`` changes the record count, and ``JOHN_BENCH_BACKENDS=sqlite``
+runs SQLite alone.
 """
 
 from __future__ import annotations
@@ -354,7 +355,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         sqlite_p95, sqlite_rate = run(f"sqlite:///{folder}/bench.sqlite3", "sqlite")
-    postgres_p95, postgres_rate = run_postgres()
+    if os.environ.get("JOHN_BENCH_BACKENDS", "sqlite,postgresql") == "sqlite":
+        postgres_p95, postgres_rate = float("nan"), float("nan")
+    else:
+        postgres_p95, postgres_rate = run_postgres()
     print(
         f"sqlite_search_p95_ms={sqlite_p95:.1f} "
         f"sqlite_import_records_per_s={sqlite_rate:.0f} "

@@ -226,7 +226,7 @@ def test_feed_not_json_rejected(tmp_path: Path) -> None:
 
 
 def test_empty_folder_rejected(tmp_path: Path) -> None:
-    with pytest.raises(FeedError, match="no .json files"):
+    with pytest.raises(FeedError, match="contains no .json files"):
         list(read_oruk_records(tmp_path))
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from john.identity import service
+from john.identity import linkage, service
 from john.identity.models import PersonRecord
 from john.identity.synthetic import generate_people
 
@@ -97,3 +97,23 @@ def test_trained_model_links_uk_records(session_factory, add_records) -> None:
     assert report.model_trained is True
     assert hits / len(found) >= 0.97
     assert hits / len(truth) >= 0.93
+
+
+@pytest.mark.slow
+def test_training_without_dates_keeps_prior() -> None:
+    records = [
+        {k: v for k, v in record.items() if k != "person_key"}
+        for record in generate_people(1300, seed=3)
+        if record["source_person_ref"].endswith("-0")
+    ]
+    frame = pd.DataFrame(records)
+    frame["id"] = range(1, len(frame) + 1)
+    frame["date_of_birth"] = None
+    for scheme in ("upn", "ucas_id", "husid"):
+        frame[scheme] = None
+
+    outcome = linkage.link_records(frame)
+
+    assert outcome.trained is True
+    assert "prior match probability kept: no agreeing pairs" in outcome.notes
+    assert 0 < outcome.model["probability_two_random_records_match"] < 1

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from john.identity import identifiers
 from john.records.mappings import fields_for
 
 SOURCE = "10000001"
+
+
+def identifier_message(check: Callable[[str], str], value: str) -> str:
+    """Return the value-free message that ``check`` raises for ``value``."""
+    try:
+        check(value)
+    except identifiers.InvalidIdentifier as error:
+        return error.safe_message
+    raise AssertionError("value passed its check")
+
+
+ULN_CHECK_DIGIT = identifier_message(identifiers.validate_uln, "1234567890")
 
 
 def achievement_row(**changes: str) -> dict[str, str]:

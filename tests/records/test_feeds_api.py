@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from feed_samples import SOURCE, achievement_row, csv_bytes
+from feed_samples import SOURCE, ULN_CHECK_DIGIT, achievement_row, csv_bytes
+
+from john.auth.testing import csrf_from
 
 
 def sample_feed() -> bytes:
@@ -60,11 +62,17 @@ def test_post_ndjson_body(client) -> None:
     assert response.json()["rows_accepted"] == 2
 
 
+def form_token(client) -> str:
+    """Return the CSRF token that form posts from this client must carry."""
+    return csrf_from(client.get("/signin").text)
+
+
 def test_post_multipart_upload(client) -> None:
     response = client.post(
         "/api/v1/feeds",
         params={"source": SOURCE, "type": "achievements"},
         files={"file": ("feed.csv", sample_feed(), "text/csv")},
+        data={"csrf_token": form_token(client)},
     )
     assert response.status_code == 201
     assert response.json()["filename"] == "feed.csv"
@@ -80,6 +88,7 @@ def test_multipart_mapping_part_used(client) -> None:
             "file": ("feed.csv", content, "text/csv"),
             "mapping": ("college.toml", mapping, "application/toml"),
         },
+        data={"csrf_token": form_token(client)},
     )
     assert response.status_code == 201
     assert response.json()["mapping"] == "college"
@@ -145,9 +154,7 @@ def test_feed_report_read_back(client) -> None:
     feed_id = post_csv(client, sample_feed()).json()["feed_id"]
     response = client.get(f"/api/v1/feeds/{feed_id}")
     assert response.status_code == 200
-    assert response.json()["quarantine_reasons"] == {
-        "uln": {"invalid ULN: check digit does not match": 1}
-    }
+    assert response.json()["quarantine_reasons"] == {"uln": {ULN_CHECK_DIGIT: 1}}
 
 
 def test_unknown_feed_is_404(client) -> None:
@@ -176,3 +183,13 @@ def test_feed_list_filters_source(client) -> None:
     assert (
         client.get("/api/v1/feeds", params={"source": "10000009"}).json()["total"] == 0
     )
+
+
+def test_multipart_without_token_rejected(client) -> None:
+    response = client.post(
+        "/api/v1/feeds",
+        params={"source": SOURCE, "type": "achievements"},
+        files={"file": ("feed.csv", sample_feed(), "text/csv")},
+    )
+    assert response.status_code == 403
+    assert client.get("/api/v1/feeds").json()["total"] == 0

@@ -62,7 +62,7 @@ def test_ingest_prints_summary(database_url: str, tmp_path: Path, feed_file) -> 
     assert "quarantined 2" in lines
     assert "duplicates 0" in lines
     assert any("delimiter semicolon" in line for line in lines)
-    assert any("uln" in line and "invalid ULN" in line for line in lines)
+    assert any("uln" in line and "Invalid ULN" in line for line in lines)
     assert any("awarded_on" in line and "is in the future" in line for line in lines)
     assert SECRET_NAME not in done.stdout
     assert SECRET_NAME not in done.stderr

@@ -5,7 +5,14 @@ from __future__ import annotations
 import io
 
 import pytest
-from feed_samples import SOURCE, achievement_row, count_rows, csv_bytes, experience_row
+from feed_samples import (
+    SOURCE,
+    ULN_CHECK_DIGIT,
+    achievement_row,
+    count_rows,
+    csv_bytes,
+    experience_row,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,9 +43,7 @@ def test_counts_add_up(ingest) -> None:
     assert report.rows_accepted == 2
     assert report.rows_quarantined == 1
     assert report.rows_duplicate == 0
-    assert report.quarantine_reasons == {
-        "uln": {"invalid ULN: check digit does not match": 1}
-    }
+    assert report.quarantine_reasons == {"uln": {ULN_CHECK_DIGIT: 1}}
 
 
 def test_report_names_delimiter_and_mapping(ingest) -> None:
@@ -86,7 +91,7 @@ def test_quarantine_keeps_raw_field_reason(ingest, session_factory) -> None:
     item = page.items[0]
     assert item.row_number == 2
     assert item.field == "uln"
-    assert item.reason == "invalid ULN: check digit does not match"
+    assert item.reason == ULN_CHECK_DIGIT
     assert item.raw is not None
     assert item.raw.startswith("L2,Alex,Archer,")
 
@@ -189,7 +194,8 @@ def test_bad_bytes_quarantined_not_fatal(ingest, session_factory) -> None:
     assert reasons["row"].startswith("contains bytes that are not valid utf-8")
     assert "byte offset" in reasons["row"]
     assert report.quarantine_reasons["row"] == {
-        "contains bytes that are not valid utf-8": 1
+        "contains bytes that are not valid utf-8; save the file as UTF-8 or pass "
+        "the encoding it uses": 1
     }
 
 

@@ -149,7 +149,7 @@ class Geocoder:
             except (KeyError, TypeError, ValueError):
                 continue
             # Some copies of the register carry the centroids under swapped
-            # "long" and "lat" headers; a UK point tells the two apart.
+            # "long" and "lat" headers, and only one order gives a point in the UK.
             if not is_in_uk(latitude, longitude) and is_in_uk(longitude, latitude):
                 latitude, longitude = longitude, latitude
             name = row.get("nice-name") or row.get("official-name") or code

@@ -8,11 +8,9 @@ from rich.table import Table
 
 from john.cli import context
 from john.identity import service
+from john.identity.api import STAFF_ACTOR
 
 review_app = typer.Typer(help="List and decide match reviews.", no_args_is_help=True)
-
-# TODO: take the actor from the signed-in staff member once sign-in exists.
-CLI_ACTOR = "staff"
 
 
 def register(app: typer.Typer) -> None:
@@ -78,7 +76,7 @@ def accept(
 ) -> None:
     """Accept a review: the two records are the same learner."""
     review = service.decide_review(
-        context.sessions(), review_id, "accept", CLI_ACTOR, reason
+        context.sessions(), review_id, "accept", STAFF_ACTOR, reason
     )
     context.console.print(f"match review {review.id} accepted")
 
@@ -90,6 +88,6 @@ def reject(
 ) -> None:
     """Reject a review: the two records are different learners."""
     review = service.decide_review(
-        context.sessions(), review_id, "reject", CLI_ACTOR, reason
+        context.sessions(), review_id, "reject", STAFF_ACTOR, reason
     )
     context.console.print(f"match review {review.id} rejected")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from john.db import Base, UTCDateTime, utcnow
+from john.identity.models import PersonRecord
 
 
 class AuditEntry(Base):
@@ -210,3 +211,11 @@ class Erasure(Base):
     removed: Mapped[dict[str, Any]] = mapped_column(JSON)
     kept: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Verification matches a claimed identity on date of birth and folded names;
+# this index on the person records keeps that lookup from scanning the table.
+# It is declared here, on the identity table, because verification needs it.
+ix_person_records_date_of_birth = Index(
+    "ix_consent_person_records_date_of_birth", PersonRecord.date_of_birth
+)

@@ -80,7 +80,7 @@ class PersonRecordOut(BaseModel):
 
 
 class FieldComparison(BaseModel):
-    """How one field of a pair compared under the model."""
+    """The model's comparison level and match weight for one field of a pair."""
 
     field: str
     level: str

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
@@ -243,6 +243,14 @@ def _assign_learners(
             select(Learner.id, Learner.created_at).where(Learner.status == "active")
         ).all()
     )
+    # Learners made in one run share a creation time, so the earliest stored
+    # record breaks the tie and the choice of survivor does not depend on ids.
+    first_record: dict[str, int] = {}
+    for record_id, learner_id in records.items():
+        if learner_id is not None:
+            first_record[learner_id] = min(
+                record_id, first_record.get(learner_id, record_id)
+            )
     now = utcnow()
     claimed: set[str] = set()
     new_learners: list[dict[str, Any]] = []
@@ -253,13 +261,13 @@ def _assign_learners(
     # Larger clusters choose first, so when staff decisions have separated a
     # learner's records the biggest part keeps the id.
     for members in sorted(clusters, key=lambda m: (-len(m), min(m))):
-        existing = {
-            records[r]
-            for r in members
-            if records[r] in created_at and records[r] not in claimed
-        }
+        existing: set[str] = set()
+        for record_id in members:
+            current = records[record_id]
+            if current is not None and current in created_at and current not in claimed:
+                existing.add(current)
         if existing:
-            survivor = min(existing, key=lambda i: (created_at[i], i))
+            survivor = min(existing, key=lambda i: (created_at[i], first_record[i]))
         else:
             survivor = new_public_id("L")
             new_learners.append(
@@ -411,7 +419,7 @@ def list_reviews(
     """Return match reviews with ``status``, most probable first."""
     if status not in ("pending", "accepted", "rejected"):
         raise InvalidInput(
-            f"review status {status!r} is not known; use pending, accepted or rejected"
+            f"review status {status!r} is invalid; use pending, accepted or rejected"
         )
     statement = (
         select(MatchReview)
@@ -461,7 +469,7 @@ def decide_review(
     and, when they already share a learner, splits the second record out.
     """
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not known; use accept or reject")
+        raise InvalidInput(f"decision {decision!r} is invalid; use accept or reject")
     with session_factory() as session:
         review = get_review(session, review_id)
         if review.status != "pending":
@@ -511,13 +519,23 @@ def _learner_for(
     return learner
 
 
+def _first_record_id(session: Session, learner_id: str) -> int:
+    earliest = session.scalar(
+        select(func.min(PersonRecord.id)).where(PersonRecord.learner_id == learner_id)
+    )
+    return int(earliest) if earliest is not None else 0
+
+
 def _apply_accept(
     session: Session, review: MatchReview, actor: str, reason: str | None
 ) -> None:
     first = _learner_for(session, _record(session, review.record_a_id), actor, reason)
     second = _learner_for(session, _record(session, review.record_b_id), actor, reason)
     if first.id != second.id:
-        survivor, merged = sorted((first, second), key=lambda x: (x.created_at, x.id))
+        survivor, merged = sorted(
+            (first, second),
+            key=lambda x: (x.created_at, _first_record_id(session, x.id)),
+        )
         _merge_learner(
             session,
             merged,
@@ -689,7 +707,7 @@ def find_learner_candidates(
     unknown = set(identifiers or {}) - set(linkage.IDENTIFIER_COLUMNS)
     if unknown:
         raise InvalidInput(
-            f"identifier schemes {sorted(unknown)} are not known; "
+            f"identifier schemes {sorted(unknown)} are invalid; "
             f"use {', '.join(linkage.IDENTIFIER_COLUMNS)}"
         )
     claim: dict[str, Any] = {

@@ -40,7 +40,7 @@ def to_utc_text(value: str) -> str:
     if parsed is None:
         return value
     base, fraction, offset = parsed
-    moment = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S") - timedelta(minutes=offset)
+    moment = datetime.fromisoformat(base) - timedelta(minutes=offset)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
@@ -48,7 +48,7 @@ def to_datetime(value: str) -> datetime:
     """Return a timezone-aware datetime for a valid timestamp (microseconds)."""
     base, fraction, offset = parse_timestamp(value) or (value[:19], "", 0)
     micros = int((fraction[1:] + "000000")[:6]) if fraction else 0
-    moment = datetime.strptime(base[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(base[:19]).replace(tzinfo=UTC)
     return moment + timedelta(microseconds=micros) - timedelta(minutes=offset)
 
 

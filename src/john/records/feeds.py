@@ -27,6 +27,9 @@ UTF8_BOM = codecs.BOM_UTF8
 # broken rather than unfinished, so a bad file cannot grow the buffer without end.
 MAX_JSON_ITEM_CHARS = 16 * 1024 * 1024
 
+BYTE_OFFSET = re.compile(r" \(first at byte offset \d+\)")
+"""The part of a bad-bytes reason that differs per row."""
+
 ROW_FIELD = "row"
 """The field name under which problems with a whole row are reported."""
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from john.errors import FieldProblem, JohnError
-from john.records.feeds import FeedReader, SourceRow
+from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
 from john.records.models import Feed
 from john.records.reports import FeedReport
 from john.records.store import QuarantineEntry, make_writer
@@ -433,9 +433,8 @@ def _raw_text(row: SourceRow, encoding: str) -> str | None:
 
 
 def _count_reason(counter: Counter[str], message: str) -> None:
-    # Details in brackets (byte offsets) and advice after a semicolon differ
-    # per row or repeat the reason, so the report counts the message without them.
-    summary = message.split(" (", 1)[0].split(";", 1)[0]
+    # Byte offsets differ per row, so the report counts the message without them.
+    summary = BYTE_OFFSET.sub("", message)
     if summary in counter or len(counter) < MAX_REASONS_PER_FIELD:
         counter[summary] += 1
     else:

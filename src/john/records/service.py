@@ -18,7 +18,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from john.db import new_public_id, utcnow
+from john.db import new_public_id, translate_errors, utcnow
 from john.errors import Conflict, FeedError, FieldProblem, InvalidInput, NotFound
 from john.records.feeds import check_encoding, detect_format, open_reader
 from john.records.mappings import Mapping, check_feed_type, load_mapping
@@ -111,9 +111,10 @@ def ingest_feed(
         )
         validator = RowValidator(feed_type, bound, registers, date.today())
         try:
-            return store_feed(
-                session_factory, report, reader, validator, size, progress
-            )
+            with translate_errors():
+                return store_feed(
+                    session_factory, report, reader, validator, size, progress
+                )
         except StoreClash as error:
             return _after_clash(session_factory, report, error)
     finally:
@@ -126,8 +127,8 @@ def _check_source(source: str) -> str:
         return identifiers.validate_ukprn(source)
     except identifiers.InvalidIdentifier as error:
         raise FeedError(
-            f"source {error.safe_message}; pass the sending organisation's UKPRN "
-            "(8 digits starting with 1)",
+            f"source is not a valid UKPRN. {error.safe_message} Pass the sending "
+            "organisation's UKPRN.",
             problems=[FieldProblem("source", error.safe_message)],
         ) from error
 

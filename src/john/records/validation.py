@@ -19,13 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from john.errors import FieldProblem
+from john.identity import identifiers
 from john.records.mappings import PERSON_FIELDS, RECORD_FIELDS, BoundMapping
 from john.reference.models import RegisteredProvider, RegisteredQualification
-
-try:
-    from john.identity import identifiers  # type: ignore[attr-defined]
-except ImportError:  # the identity module is built on another branch
-    from john.records import _interim_identifiers as identifiers  # type: ignore[no-redef]
 
 KINDS: dict[str, frozenset[str]] = {
     "achievements": frozenset({"qualification", "award", "unit"}),

@@ -34,7 +34,7 @@ PROBLEM_JSON = "application/problem+json"
 # other way round.
 ROUTERS: list[tuple[str, str]] = [
     ("john.web.pages.hub", "router"),
-    ("john.web.learner_api", "router"),
+    ("john.records.learner_api", "router"),
     ("john.web.pages.learners", "router"),
     ("john.lrs.api", "router"),
     ("john.catalogue.api", "oruk_router"),
@@ -45,6 +45,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.identity.api", "router"),
     ("john.web.pages.reviews", "router"),
     ("john.consent.api", "router"),
+    ("john.web.pages.catalogue", "router"),
+    ("john.web.pages.account", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"

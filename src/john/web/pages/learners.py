@@ -10,20 +10,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from john.auth.deps import require
-from john.auth.principal import Principal
-from john.consent.access import STAFF_ROLES
-from john.deps import get_session
-from john.errors import Forbidden, InvalidInput, NotFound
-from john.records.joined import IDENTIFIER_LABELS, provider_names
+from john.consent.deps import feed_access, learner_access
+from john.errors import InvalidInput, NotFound
+from john.records.joined import (
+    IDENTIFIER_LABELS,
+    get_learner_record,
+    provider_names,
+    search_learners,
+)
 from john.records.models import Feed, QuarantinedRow
-from john.web.learner_access import read_learner, require_staff, search_learners
+from john.web.deps import get_session
 from john.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 ReadSession = Annotated[Session, Depends(get_session)]
-RecordReader = Annotated[Principal, Depends(require(scope="records:read"))]
-FeedReader = Annotated[Principal, Depends(require(scope="feeds:read"))]
 
 PAGE_SIZE = 20
 QUARANTINE_PAGE_SIZE = 100
@@ -38,27 +39,24 @@ FIELD_LABELS = {
 }
 
 
-@router.get("/learners", response_class=HTMLResponse)
+@router.get(
+    "/learners",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def learner_search_page(
     request: Request,
     session: ReadSession,
-    principal: RecordReader,
     q: str | None = Query(None),
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     """Render the search form and, when a query was sent, its results."""
-    require_staff(principal)
     context: dict[str, object] = {"title": "Search learners", "q": q or ""}
     status = 200
     if q is not None:
         try:
             context["results"] = search_learners(
-                session,
-                principal,
-                q,
-                limit=PAGE_SIZE,
-                offset=(page - 1) * PAGE_SIZE,
-                action="page:learner_search",
+                session, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
             )
             context["page"] = page
         except InvalidInput as error:
@@ -70,13 +68,17 @@ def learner_search_page(
     )
 
 
-@router.get("/learners/{learner_id}", response_class=HTMLResponse)
+@router.get(
+    "/learners/{learner_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(learner_access("read joined record page"))],
+)
 def learner_page(
-    request: Request, learner_id: str, session: ReadSession, principal: RecordReader
+    request: Request, learner_id: str, session: ReadSession
 ) -> HTMLResponse:
     """Render one learner's joined-up record with provenance."""
     try:
-        record = read_learner(session, principal, learner_id, "page:learner_read")
+        record = get_learner_record(session, learner_id)
     except NotFound as error:
         return templates.TemplateResponse(
             request,
@@ -97,20 +99,16 @@ def learner_page(
     )
 
 
-@router.get("/feeds", response_class=HTMLResponse)
-def feeds_page(
-    request: Request, session: ReadSession, principal: FeedReader
-) -> HTMLResponse:
-    """Render the most recent feeds with their row counts.
-
-    Staff see every feed, and a provider sees the feeds it sent.
-    """
-    visible = select(Feed)
-    if principal.role not in STAFF_ROLES:
-        visible = visible.where(Feed.source_ukprn == (principal.ukprn or ""))
-    total = session.scalar(select(func.count()).select_from(visible.subquery())) or 0
+@router.get(
+    "/feeds",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
+def feeds_page(request: Request, session: ReadSession) -> HTMLResponse:
+    """Render the most recent feeds with their row counts."""
+    total = session.scalar(select(func.count()).select_from(Feed)) or 0
     feeds = session.scalars(
-        visible.order_by(Feed.received_at.desc(), Feed.id).limit(FEEDS_SHOWN)
+        select(Feed).order_by(Feed.received_at.desc(), Feed.id).limit(FEEDS_SHOWN)
     ).all()
     names = provider_names(session, [feed.source_ukprn for feed in feeds])
     return templates.TemplateResponse(
@@ -120,12 +118,15 @@ def feeds_page(
     )
 
 
-@router.get("/feeds/{feed_id}", response_class=HTMLResponse)
+@router.get(
+    "/feeds/{feed_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(feed_access)],
+)
 def feed_page(
     request: Request,
     feed_id: str,
     session: ReadSession,
-    principal: FeedReader,
     page: int = Query(1, ge=1),
 ) -> HTMLResponse:
     """Render one feed's counts and its quarantined rows with field and reason."""
@@ -140,7 +141,6 @@ def feed_page(
             },
             status_code=404,
         )
-    _check_feed(principal, feed.source_ukprn)
     rows = session.scalars(
         select(QuarantinedRow)
         .where(QuarantinedRow.feed_id == feed_id)
@@ -169,16 +169,4 @@ def feed_page(
             "page": page,
             "page_size": QUARANTINE_PAGE_SIZE,
         },
-    )
-
-
-def _check_feed(principal: Principal, source_ukprn: str) -> None:
-    """Raise Forbidden unless the caller is staff or the provider that sent it."""
-    if principal.role in STAFF_ROLES:
-        return
-    if principal.role == "provider" and principal.ukprn == source_ukprn:
-        return
-    raise Forbidden(
-        f"role {principal.role} may not read feeds from UKPRN {source_ukprn}; "
-        "providers see their own feeds only"
     )

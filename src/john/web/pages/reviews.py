@@ -81,7 +81,7 @@ def decide_from_form(
 ) -> RedirectResponse:
     """Apply the decision posted by the review page and return to the queue."""
     if decision not in service.DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not known; use accept or reject")
+        raise InvalidInput(f"decision {decision!r} is invalid; use accept or reject")
     service.decide_review(
         request.app.state.sessions,
         review_id,
