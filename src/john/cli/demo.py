@@ -183,9 +183,7 @@ def run_demo(
             .where(PersonRecord.learner_id.is_(None))
         )
     if unlinked or any(feed.new for feed in summary.feeds):
-        from john.identity.service import run_linkage
-
-        run_linkage(factory, progress=None)
+        _link(factory)
         summary.linkage_ran = True
 
     with factory() as session:
@@ -271,6 +269,24 @@ def _ingest(factory: sessionmaker[Session], feed: ProviderFeed) -> FeedCounts:
         duplicate=report.rows_duplicate,
         new=not report.already_ingested,
     )
+
+
+def _link(factory: sessionmaker[Session]) -> None:
+    from john.identity.service import run_linkage
+
+    with Progress(
+        TextColumn("link learners: {task.description}"),
+        BarColumn(),
+        console=context.error_console,
+        disable=not context.is_interactive(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading records", total=4)
+
+        def advance(stage: str, step: int, total: int) -> None:
+            bar.update(task, description=stage, completed=step, total=total)
+
+        run_linkage(factory, progress=advance)
 
 
 def _count_store(session: Session, summary: DemoSummary) -> None:

@@ -498,7 +498,7 @@ def _summarise(session: Session, learner_ids: list[str]) -> list[LearnerMatch]:
         )
     ).all()
     owner_of = {learner_id: learner_id for learner_id in learner_ids}
-    owner_of.update({child: parent for child, parent in merged})
+    owner_of.update({child: str(parent) for child, parent in merged})
     persons = session.scalars(
         select(PersonRecord)
         .where(PersonRecord.learner_id.in_(list(owner_of)))
