@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -44,7 +44,6 @@ class StoreResult:
 
     ids: list[str]
     created: int = 0
-    skipped: list[str] = field(default_factory=list)
 
 
 def store_statements(
@@ -54,11 +53,11 @@ def store_statements(
     version: str,
     parts: list[Part] | None = None,
 ) -> StoreResult:
-    """Validate and store a batch; return the statement ids in order.
+    """Validate and store a batch, and return the statement ids in order.
 
-    A statement whose id is already stored with the same content is skipped;
-    one with different content raises :class:`Conflict` (409) and nothing in
-    the batch is stored.
+    A statement whose id is already stored with the same content is skipped.
+    One whose id is stored with different content raises :class:`Conflict`
+    (409), and then nothing in the batch is stored.
     """
     check_statements(statements, version)
     ids = [s.get("id", "").lower() for s in statements if "id" in s]
@@ -192,9 +191,9 @@ def _terms_of_targets(session: Session, ids: set[str]) -> dict[str, set]:
     """Return the filter terms of StatementRef targets, by target id.
 
     A statement that refers to another is found by the filters its target
-    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs); only the
-    target's own terms pass on, so voiding and time filters still apply to
-    the referring statement itself.
+    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs). Only the
+    target's terms pass on, so voiding and time filters still apply to the
+    referring statement itself.
     """
     if not ids:
         return {}
