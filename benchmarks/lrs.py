@@ -4,11 +4,11 @@ Run with no arguments from the repository root::
 
     python benchmarks/lrs.py
 
-For each backend it makes a fresh store (a SQLite file, or a throwaway
-PostgreSQL cluster on 127.0.0.1 like ``scripts/postgres-lib.sh``), preloads
-statements through the service layer, serves the LRS on 127.0.0.1, measures
-the HTTP POST rate with batches of 50 sent by a bounded number of loopback
-clients, then the latency of filtered GET queries. The last line holds the
+For each backend it makes a fresh store: a SQLite file, or a throwaway
+PostgreSQL cluster on 127.0.0.1 started like ``scripts/postgres-lib.sh``
+does. It preloads statements through the service layer and serves the LRS
+on 127.0.0.1. Then it measures the HTTP POST rate with batches of 50 sent by
+four loopback clients, and the latency of filtered GET queries. The last line holds the
 figures of both backends.
 
 ``JOHN_LRS_BENCH_STATEMENTS`` sets the preload (default 1,000,000) and
@@ -23,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -364,6 +365,8 @@ def run_backend(name: str, url: str, count: int) -> dict[str, float]:
 
 def main() -> None:
     """Run the benchmark on each backend and print the summary line."""
+    # Turn SIGTERM into SystemExit so the stores and servers are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     count = int(os.environ.get("JOHN_LRS_BENCH_STATEMENTS", "1000000"))
     backends = os.environ.get("JOHN_LRS_BENCH_BACKENDS", "sqlite,postgres").split(",")
     stores = {"sqlite": sqlite_store, "postgres": postgres_store}

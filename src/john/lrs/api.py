@@ -40,8 +40,9 @@ from john.lrs.statements import (
     format_datetime,
     format_statement,
     parse_accept_language,
+    to_datetime,
 )
-from john.lrs.validation import StatementInvalid
+from john.lrs.validation import StatementInvalid, check_statements
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class XapiRequest:
 
 @dataclass
 class XapiResponse:
-    """What a resource handler returns before it becomes an HTTP response."""
+    """The status, body and headers a resource handler returns."""
 
     status: int = 200
     body: bytes = b""
@@ -319,8 +320,6 @@ def _write_statements(
             "the body must be a statement object or a non-empty "
             "array of statement objects"
         )
-    from john.lrs.validation import check_statements
-
     check_statements(batch, request.version)
     if parts or any(s.get("attachments") for s in batch):
         match_parts(batch, parts)
@@ -390,8 +389,6 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
 
 
 def _stored_http_date(document: dict[str, Any]) -> str | None:
-    from john.lrs.statements import to_datetime
-
     stored = document.get("stored")
     if not isinstance(stored, str):
         return None
@@ -428,9 +425,9 @@ def _documents(
         )
     content_type = request.headers.get("content-type", "application/octet-stream")
     if method == "PUT":
-        # xAPI 2.0 asks for If-Match or If-None-Match on every document PUT
-        # that would overwrite. 1.0.3 asks it of the profile resources only,
-        # and rejects a profile PUT that carries neither header.
+        # xAPI 2.0 requires If-Match or If-None-Match on every document PUT
+        # that would overwrite. 1.0.3 requires it on the profile resources
+        # only, and rejects a profile PUT that carries neither header.
         strict = request.is_v2 or kind != documents.STATE
         demand = not request.is_v2 and kind != documents.STATE
         documents.put_document(

@@ -16,7 +16,7 @@ from john.db import utcnow
 from john.errors import Conflict, NotFound, UserError
 from john.lrs.models import LrsDocument
 from john.lrs.query import parse_agent
-from john.lrs.statements import agent_ifi, to_datetime
+from john.lrs.statements import agent_ifi, index_key, to_datetime
 from john.lrs.validation import Checker, StatementInvalid, parse_timestamp
 
 STATE = "state"
@@ -100,7 +100,7 @@ def parse_address(
                 f"parameter since={params['since']!r} must be an ISO 8601 timestamp"
             )
         since = to_datetime(params["since"])
-    return DocumentAddress(resource, "\n".join(parts), document_id, since)
+    return DocumentAddress(resource, index_key("\n".join(parts)), document_id, since)
 
 
 def make_etag(content: bytes) -> str:

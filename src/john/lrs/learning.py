@@ -9,7 +9,7 @@ attendance. The actor names a person record in one of three ways:
   own person reference as name;
 - an mbox whose address equals the record's email (case-insensitive).
 
-Each client has a pseudo-feed in ``feeds`` (id ``lrs-client-{id}``); the
+Each client has a pseudo-feed in ``feeds`` with id ``lrs-client-{id}``. The
 experience row carries that feed and the statement id as its ``row_key``, so
 its provenance names the statement. ``lrs_learning_links`` keeps the pair.
 """

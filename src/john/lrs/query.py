@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from john.lrs.models import LrsStatement, LrsStatementTerm
-from john.lrs.statements import agent_ifi, to_datetime
+from john.lrs.statements import agent_ifi, index_key, to_datetime
 from john.lrs.validation import Checker, StatementInvalid, parse_timestamp
 
 # Statements per page when the client asks for no limit or for 0 (the
@@ -192,7 +192,7 @@ def run_query(
         driver = aliased(LrsStatementTerm)
         statement = statement.join(
             driver, driver.statement_seq == LrsStatement.seq
-        ).where(driver.kind == kind, driver.term == term)
+        ).where(driver.kind == kind, driver.term == index_key(term))
         order_column = driver.statement_seq
     statement = statement.where(
         LrsStatement.voided.is_(False), order_column <= query.ceiling_seq
@@ -203,7 +203,7 @@ def run_query(
             exists().where(
                 extra.statement_seq == LrsStatement.seq,
                 extra.kind == kind,
-                extra.term == term,
+                extra.term == index_key(term),
             )
         )
     if query.since is not None:

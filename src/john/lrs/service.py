@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from john.db import utcnow
@@ -29,6 +29,7 @@ from john.lrs.statements import (
     attachment_hashes,
     content_hash,
     format_datetime,
+    index_key,
     normalise,
     statement_terms,
     to_datetime,
@@ -44,7 +45,6 @@ class StoreResult:
 
     ids: list[str]
     created: int = 0
-    skipped: list[str] = field(default_factory=list)
 
 
 def store_statements(
@@ -54,11 +54,11 @@ def store_statements(
     version: str,
     parts: list[Part] | None = None,
 ) -> StoreResult:
-    """Validate and store a batch; return the statement ids in order.
+    """Validate and store a batch, and return the statement ids in order.
 
-    A statement whose id is already stored with the same content is skipped;
-    one with different content raises :class:`Conflict` (409) and nothing in
-    the batch is stored.
+    A statement whose id is already stored with the same content is skipped.
+    One whose id is stored with different content raises :class:`Conflict`
+    (409), and then nothing in the batch is stored.
     """
     check_statements(statements, version)
     ids = [s.get("id", "").lower() for s in statements if "id" in s]
@@ -91,6 +91,12 @@ def store_statements(
         _apply_voiding(session, fresh)
         learning.link_statements(session, client, [p.document for p in fresh])
         session.commit()
+    except DataError as error:
+        session.rollback()
+        raise StatementInvalid(
+            "the statement holds a value the store cannot keep, such as a NUL "
+            "character (\\u0000) in a string; remove it and send again"
+        ) from error
     except IntegrityError as error:
         session.rollback()
         raise Conflict(
@@ -147,9 +153,9 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
             {
                 "statement_id": item.statement_id,
                 "client_id": client.id,
-                "actor_ifi": agent_ifi(document["actor"]),
-                "verb_id": document["verb"]["id"],
-                "activity_id": target["id"] if kind == "Activity" else None,
+                "actor_ifi": index_key(agent_ifi(document["actor"]) or "") or None,
+                "verb_id": index_key(document["verb"]["id"]),
+                "activity_id": index_key(target["id"]) if kind == "Activity" else None,
                 "registration": (context.get("registration") or "").lower() or None,
                 "ref_target": target["id"].lower() if kind == "StatementRef" else None,
                 "stored": to_datetime(document["stored"]),
@@ -179,7 +185,7 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
     inherited = _terms_of_targets(session, targets)
     terms: list[dict[str, Any]] = []
     for seq, item, row in zip(seqs, fresh, rows, strict=True):
-        own = statement_terms(item.document)
+        own = {(kind, index_key(term)) for kind, term in statement_terms(item.document)}
         own |= inherited.get(row["ref_target"] or "", set())
         terms.extend(
             {"statement_seq": seq, "kind": kind, "term": term} for kind, term in own
@@ -192,9 +198,9 @@ def _terms_of_targets(session: Session, ids: set[str]) -> dict[str, set]:
     """Return the filter terms of StatementRef targets, by target id.
 
     A statement that refers to another is found by the filters its target
-    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs); only the
-    target's own terms pass on, so voiding and time filters still apply to
-    the referring statement itself.
+    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs). Only the
+    target's terms pass on, so voiding and time filters still apply to the
+    referring statement itself.
     """
     if not ids:
         return {}
@@ -229,7 +235,7 @@ def _merge_activities(session: Session, documents: list[dict[str, Any]]) -> None
     latest: dict[str, dict[str, Any]] = {}
     for document in documents:
         for activity in activities_with_definitions(document):
-            merged = latest.setdefault(activity["id"], {})
+            merged = latest.setdefault(index_key(activity["id"]), {})
             _merge_definition(merged, activity["definition"])
     if not latest:
         return
@@ -316,7 +322,7 @@ def load_parts(session: Session, hashes: list[str]) -> list[Part]:
 
 def get_activity(session: Session, activity_id: str) -> dict[str, Any]:
     """Return the Activity object with its canonical definition."""
-    row = session.get(LrsActivity, activity_id)
+    row = session.get(LrsActivity, index_key(activity_id))
     activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     if row is not None and row.definition:
         activity["definition"] = row.definition

@@ -1,7 +1,7 @@
 """Signed statements: a JWS in an attachment part (xAPI 2.0 §4.2.6).
 
 The LRS checks that the JWS is well formed, uses an RSA algorithm, carries the
-statement itself as its payload and, when the header holds an ``x5c``
+statement itself as its payload and, when the header contains an ``x5c``
 certificate chain, that the signature verifies against the first certificate.
 """
 
@@ -95,15 +95,13 @@ def _same_statement(
     else:
         unsigned.pop("attachments", None)
     signed = dict(payload)
-    signed.pop("attachments", None) if not signed.get("attachments") else None
-    if "attachments" in signed:
-        signed["attachments"] = [
-            a
-            for a in signed["attachments"]
-            if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)
-        ] or None
-        if signed["attachments"] is None:
-            signed.pop("attachments")
+    kept = [
+        a
+        for a in signed.pop("attachments", None) or []
+        if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)
+    ]
+    if kept:
+        signed["attachments"] = kept
     if "id" in signed and "id" in statement and signed["id"] != statement["id"]:
         return False
     return content_hash(normalise(signed, version)) == content_hash(

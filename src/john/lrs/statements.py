@@ -34,6 +34,19 @@ def agent_ifi(agent: Any) -> str | None:
     return None
 
 
+# PostgreSQL's b-tree rejects index entries over about 2,700 bytes, and IRIs
+# have no length limit, so longer values are indexed by their SHA-256.
+MAX_INDEXED_BYTES = 512
+
+
+def index_key(value: str) -> str:
+    """Return ``value``, or ``sha256:HEX`` of it when it is too long to index."""
+    encoded = value.encode()
+    if len(encoded) <= MAX_INDEXED_BYTES:
+        return value
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
 def to_utc_text(value: str) -> str:
     """Rewrite an RFC 3339 timestamp in UTC, keeping every fractional digit."""
     parsed = parse_timestamp(value)
