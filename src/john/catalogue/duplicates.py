@@ -109,7 +109,11 @@ def _records(session: Session) -> list[_Record]:
         ).join(Location, Location.id == ServiceAtLocation.location_id)
     )
     for service_id, postcode, latitude, longitude in rows:
-        point = (latitude, longitude) if latitude is not None else None
+        point = (
+            (latitude, longitude)
+            if latitude is not None and longitude is not None
+            else None
+        )
         places.setdefault(service_id, (postcode, point))
 
     records = []

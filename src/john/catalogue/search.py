@@ -264,7 +264,9 @@ def text_filter(
     """
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("english", " ".join(words))
-        vector = literal_column("catalogue_search_entries.search_vector")
+        vector: ColumnElement[Any] = literal_column(
+            "catalogue_search_entries.search_vector"
+        )
         return vector.op("@@")(query)
     matches = text(
         "SELECT rowid FROM catalogue_search_fts WHERE catalogue_search_fts MATCH :fts"
@@ -282,7 +284,9 @@ def _fts_query(words: list[str]) -> str:
 def _ranked(session: Session, statement: Any, words: list[str]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("english", " ".join(words))
-        vector = literal_column("catalogue_search_entries.search_vector")
+        vector: ColumnElement[Any] = literal_column(
+            "catalogue_search_entries.search_vector"
+        )
         return statement.where(vector.op("@@")(query)).order_by(
             func.ts_rank(vector, query).desc()
         )
@@ -479,6 +483,8 @@ def _search_near(
     ).all()
     near: list[tuple[float, int]] = []
     for entry_id, latitude, longitude in candidates:
+        if latitude is None or longitude is None:
+            continue
         distance = haversine_km(query.latitude, query.longitude, latitude, longitude)
         if distance <= query.radius_km:
             near.append((distance, entry_id))

@@ -553,7 +553,9 @@ def get_or_create_taxonomy(
     return taxonomy
 
 
-def get_entity(session: Session, model: type[Any], entity_id: str, label: str) -> Any:
+def get_entity(
+    session: Session, model: type[Any], entity_id: str | int, label: str
+) -> Any:
     """Return one row by id or raise NotFound naming ``label``."""
     row = session.get(model, entity_id)
     if row is None:

@@ -109,8 +109,13 @@ def import_oruk_command(
         raise typer.BadParameter(
             "give either a PATH or --url, not both", param_hint="PATH"
         )
-    records = fetch_oruk_pages(url) if url else read_oruk_records(path)
-    label = source or (url if url else path.stem)
+    if url:
+        records = fetch_oruk_pages(url)
+        label = source or url
+    else:
+        assert path is not None
+        records = read_oruk_records(path)
+        label = source or path.stem
     with context.sessions()() as session:
         report = import_oruk(
             session, records, label, _geocoder(session), local_authority
