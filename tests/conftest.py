@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from john.config import Settings, normalise_database_url
 from john.db import make_engine, make_session_factory, migrate
 
-POSTGRES_URL = os.environ.get("JOHN_TEST_DATABASE_URL")
+POSTGRES_URL = os.environ.get("JOHN_TEST_DATABASE_URL") or None
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _counter = itertools.count()
 

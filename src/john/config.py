@@ -59,8 +59,8 @@ class Settings(BaseSettings):
 
 def default_reference_dir() -> Path | None:
     """Return the public data folder beside a source checkout, if there is one."""
-    # parents[2] is the checkout (src/john/config.py); the folder is looked for
-    # in the folder that contains the checkout. Installed packages have none.
+    # This file is src/john/config.py, so parents[2] is the checkout and
+    # parents[3] contains it. An installed package finds no such folder.
     candidate = Path(__file__).resolve().parents[3] / "shared" / "data"
     return candidate if candidate.is_dir() else None
 

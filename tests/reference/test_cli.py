@@ -25,7 +25,8 @@ def cli_env(
     get_settings.cache_clear()
     context.engine.cache_clear()
     yield
-    context.engine().dispose()
+    if context.engine.cache_info().currsize:
+        context.engine().dispose()
     context.engine.cache_clear()
     get_settings.cache_clear()
 

@@ -125,7 +125,7 @@ def oruk_service_at_locations(
     query.postcode, query.proximity = postcode, proximity
     return _oruk(
         oruk_export.list_service_at_locations(
-            session, query, page, per_page, _geocoder(request, session)
+            session, query, page, per_page, request_geocoder(request, session)
         )
     )
 
@@ -187,7 +187,8 @@ def oruk_organization(org_id: str, session: SessionDep) -> JSONResponse:
     return _oruk(oruk_export.organization_document(session, org_id))
 
 
-def _geocoder(request: Request, session: Session) -> Geocoder:
+def request_geocoder(request: Request, session: Session) -> Geocoder:
+    """Return the application's prepared geocoder, else one on the store."""
     # The geocoder reads the registers from the store; a test or deployment
     # may hang a prepared one (with register files added) on the app state.
     prepared = getattr(request.app.state, "catalogue_geocoder", None)
@@ -279,8 +280,8 @@ def search_catalogue(
     query: Annotated[SearchQuery, Depends(search_query)],
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Search services and courses; each result says why it matched."""
-    result = run_search(session, query, _geocoder(request, session))
+    """Search services, courses and venues, with the reasons for each result."""
+    result = run_search(session, query, request_geocoder(request, session))
     return {
         "total": result.total,
         "page": result.page,
@@ -554,7 +555,9 @@ def create_venue(
     session: SessionDep,
 ) -> dict[str, Any]:
     """Add a learning venue, placed by its postcode or local authority."""
-    created = service.save_venue(session, data, actor, _geocoder(request, session))
+    created = service.save_venue(
+        session, data, actor, request_geocoder(request, session)
+    )
     session.commit()
     return venue_as_dict(created)
 
@@ -572,7 +575,7 @@ def edit_venue(
 ) -> dict[str, Any]:
     """Change a learning venue."""
     edited = service.save_venue(
-        session, data, actor, _geocoder(request, session), venue_id
+        session, data, actor, request_geocoder(request, session), venue_id
     )
     session.commit()
     return venue_as_dict(edited)

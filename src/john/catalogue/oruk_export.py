@@ -211,7 +211,7 @@ def _service_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.search and search.WORD.findall(query.search):
-        text_condition, _rank = search._text_condition(
+        text_condition = search.text_filter(
             session, search.WORD.findall(query.search.lower())[:12]
         )
         conditions.append(

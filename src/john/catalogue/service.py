@@ -518,6 +518,7 @@ def save_venue(
         venue.longitude = found_point.longitude if found_point else None
         venue.coordinate_source = found_point.source if found_point else None
     session.flush()
+    search.index_venue(session, venue)
     record_revision(session, "venue", venue.id, action, actor, before, after)
     return venue
 

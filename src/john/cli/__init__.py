@@ -35,6 +35,8 @@ COMMAND_MODULES: list[str] = [
     "john.cli.lrs",
     "john.cli.catalogue",
     "john.cli.auth",
+    "john.cli.records",
+    "john.cli.identity",
     "john.cli.consent",
 ]
 for _module_name in COMMAND_MODULES:

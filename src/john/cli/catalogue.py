@@ -202,7 +202,7 @@ def search_command(
     level: int = typer.Option(None, help="Course level (RQF 0-8 or FHEQ 4-8)."),
     limit: int = typer.Option(20, help="Number of results to show (1-100)."),
 ) -> None:
-    """Search services, courses and venues and say why each matched."""
+    """Search services, courses and venues and print why each matched."""
 
     query = SearchQuery(
         text=text,

@@ -15,7 +15,6 @@ Two thresholds split the scored pairs (``match_probability``):
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -53,7 +52,7 @@ TRAINING_SEED = 20260101
 class Thresholds:
     """Match probabilities that split scored pairs into links, reviews and drops."""
 
-    match: float = 0.95
+    match: float = 0.9
     review: float = 0.5
 
     def __post_init__(self) -> None:
@@ -89,11 +88,10 @@ class LinkageOutcome:
 # --- identifiers -----------------------------------------------------------
 
 # TODO: use the identifier schemes module of john.identity once it exists; these
-# checks cover format and the ULN and UPN check characters only.
+# checks cover format, the ULN check digit and the UPN check letter only.
 _NI_NUMBER = re.compile(
     r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
 )
-_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
 def uln_check_digit(first_nine: str) -> int | None:
@@ -120,15 +118,10 @@ def _valid_uln(value: str) -> bool:
 
 
 def _valid_upn(value: str) -> bool:
-    # DfE UPN: a check letter, then 12 characters; weights 2..13 mod 23.
-    if not re.fullmatch(r"[A-Z]\d{11}[0-9A-Z]", value):
-        return False
-    body = value[1:]
-    total = 0
-    for weight, char in enumerate(body, start=2):
-        number = int(char) if char.isdigit() else _UPN_LETTERS.index(char)
-        total += weight * number
-    return _UPN_LETTERS[total % 23] == value[0]
+    from stdnum.gb import upn
+
+    # python-stdnum checks the DfE check letter and the local authority number.
+    return bool(upn.is_valid(value))
 
 
 _VALIDATORS = {
@@ -201,6 +194,8 @@ select
         else postcode_compact end as postcode,
     case when regexp_matches(postcode_compact, '{UK_POSTCODE}')
         then postcode_compact[:-4] end as postcode_outward,
+    array_to_string(list_sort(string_split(postcode_compact, '')), '')
+        as postcode_sorted,
     email, uln, upn, ni_number, ucas_id, husid, given_aliases
 from cleaned
 """.replace("{UK_POSTCODE}", UK_POSTCODE)
@@ -270,6 +265,11 @@ def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
             f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
             label_for_charts="Given and family names swapped",
         ).configure(m_probability=0.02, u_probability=0.00001),
+        cll.CustomLevel(
+            f'jaro_winkler_similarity("{column}_l", "{other}_r") >= 0.9 '
+            f'and jaro_winkler_similarity("{other}_l", "{column}_r") >= 0.9',
+            label_for_charts="Names swapped, with a typing error",
+        ).configure(m_probability=0.01, u_probability=0.00001),
     ]
     if nickname:
         levels.append(
@@ -343,6 +343,11 @@ def _comparisons() -> list[Any]:
                 cll.LevenshteinLevel("postcode", 1).configure(
                     m_probability=0.08, u_probability=0.005
                 ),
+                cll.ExactMatchLevel("postcode_sorted").configure(
+                    label_for_charts="Same characters in another order",
+                    m_probability=0.03,
+                    u_probability=0.001,
+                ),
                 cll.ExactMatchLevel("postcode_outward").configure(
                     label_for_charts="Same outward code",
                     m_probability=0.07,
@@ -391,8 +396,9 @@ def blocking_rules() -> list[Any]:
         block_on("given_name", "family_name"),
         block_on("given_name", "birth_year"),
         block_on("family_name", "birth_year"),
-        block_on("given_name", "postcode"),
-        block_on("family_name", "postcode"),
+        # Sorted characters also catch postcodes with two characters swapped.
+        block_on("given_name", "postcode_sorted"),
+        block_on("family_name", "postcode_sorted"),
         block_on("email"),
     ]
 
@@ -426,9 +432,7 @@ def selected_backend() -> str:
             "JOHN_LINKAGE_BACKEND=spark is not available in this version; "
             "unset it to use the embedded DuckDB backend"
         )
-    raise ConfigurationError(
-        f"JOHN_LINKAGE_BACKEND={backend!r} is not a known backend; use duckdb"
-    )
+    raise ConfigurationError(f"JOHN_LINKAGE_BACKEND={backend!r} is invalid; use duckdb")
 
 
 def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Any:
@@ -481,11 +485,18 @@ def _score_against(
         connection.close()
 
 
-def _matched_fields(row: Any) -> list[str]:
-    # A Bayes factor above 1 means the field's level is evidence for a match.
-    return [
-        name for name in COMPARED_FIELDS if float(getattr(row, f"bf_{name}", 1.0)) > 1.0
-    ]
+def _field_weight(row: pd.Series, name: str) -> float:
+    """Return a field's match weight, including its term frequency adjustment."""
+    weight = float(row[f"mw_{name}"])
+    adjustment = row.get(f"mw_tf_adj_{name}")
+    if adjustment is not None and not pd.isna(adjustment):
+        weight += float(adjustment)
+    return weight
+
+
+def _matched_fields(row: pd.Series) -> list[str]:
+    # A positive match weight means the field's level is evidence for a match.
+    return [name for name in COMPARED_FIELDS if _field_weight(row, name) > 0]
 
 
 _CANDIDATE_FILTER = """
@@ -517,13 +528,11 @@ def score_claim(
     combined = pd.concat([records, pd.DataFrame([claim])], ignore_index=True)
     scored = _score_against(combined, [int(claim["id"])], _CANDIDATE_FILTER, model)
     results = []
-    for row in scored.itertuples(index=False):
-        other = (
-            row.record_id_r
-            if int(row.record_id_l) == int(claim["id"])
-            else row.record_id_l
-        )
-        results.append((int(other), float(row.match_probability), _matched_fields(row)))
+    for _, row in scored.iterrows():
+        claim_left = int(row["record_id_l"]) == int(claim["id"])
+        other = row["record_id_r"] if claim_left else row["record_id_l"]
+        probability = float(row["match_probability"])
+        results.append((int(other), probability, _matched_fields(row)))
     return results
 
 
@@ -550,16 +559,8 @@ def explain_pair(
         if gamma >= 0:
             # Splink numbers non-null levels from the last (0) to the first.
             label = levels[len(levels) - 1 - gamma].get("label_for_charts", "")
-        bayes_factor = float(row[f"bf_{name}"])
-        rows.append(
-            {
-                "field": name,
-                "level": label,
-                "match_weight": round(math.log2(bayes_factor), 2)
-                if bayes_factor > 0
-                else None,
-            }
-        )
+        weight = round(_field_weight(row, name), 2)
+        rows.append({"field": name, "level": label, "match_weight": weight})
     rows.append(
         {
             "field": "overall",
@@ -577,14 +578,21 @@ def _train(linker: Any) -> list[str]:
     values in place, so the model is still usable.
     """
     from splink import block_on
+    from splink.internals.exceptions import SplinkException
 
     notes: list[str] = []
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("given_name", "family_name", "dob")], recall=0.7
         )
-    except Exception as error:  # Splink raises bare exceptions on empty blocks
+    except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
         notes.append(f"prior match probability kept: {type(error).__name__}")
+    # No agreeing pairs gives 0, which predict() cannot turn into a weight.
+    if not 0.0 < settings._probability_two_random_records_match < 1.0:
+        settings._probability_two_random_records_match = prior
+        notes.append("prior match probability kept: no agreeing pairs")
     linker.training.estimate_u_using_random_sampling(
         max_pairs=RANDOM_SAMPLING_PAIRS,
         seed=TRAINING_SEED,
@@ -596,7 +604,7 @@ def _train(linker: Any) -> list[str]:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-        except Exception as error:  # a blocking rule with no pairs fails EM
+        except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
             notes.append(f"EM session skipped: {type(error).__name__}")
     return notes
 

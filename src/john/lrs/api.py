@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -63,6 +62,11 @@ DOCUMENT_RESOURCES = {
     "activities/profile": documents.ACTIVITY_PROFILE,
     "agents/profile": documents.AGENT_PROFILE,
 }
+
+
+# The version each client last spoke. A request that lacks the version header
+# is rejected, and the rejection names the version the client has been using.
+_last_versions: dict[str, str] = {}
 
 
 class MethodNotAllowed(UserError):
@@ -139,12 +143,15 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
     try:
         with factory() as session:
             request = _unwrap_alternate(raw)
-            request.version = _negotiate_version(request)
-            version_out = "2.0.0" if request.is_v2 else "1.0.3"
             if request.resource != "about":
                 request.client = authenticate(
                     session, request.headers.get("authorization")
                 )
+                version_out = _last_versions.get(request.client.key, version_out)
+            request.version = _negotiate_version(request)
+            version_out = "2.0.0" if request.is_v2 else "1.0.3"
+            if request.client is not None:
+                _last_versions[request.client.key] = version_out
             result = _route(session, request)
     except JohnError as error:
         if not isinstance(error, UserError):
@@ -157,6 +164,10 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
         if error.status == 401:
             result.headers["WWW-Authenticate"] = 'Basic realm="xapi"'
     result.headers[VERSION_HEADER] = version_out
+    if raw.resource.strip("/") == "statements" and raw.method in ("GET", "HEAD"):
+        result.headers.setdefault(
+            "X-Experience-API-Consistent-Through", format_datetime(utcnow())
+        )
     return result
 
 
@@ -273,12 +284,12 @@ def _only(params: dict[str, str], allowed: set[str], required: set[str]) -> None
         raise StatementInvalid(f"parameters {sorted(missing)} are required")
 
 
-def _json(value: Any, status: int = 200, **headers: str) -> XapiResponse:
+def _json(value: Any, headers: dict[str, str] | None = None) -> XapiResponse:
     return XapiResponse(
-        status=status,
+        status=200,
         body=json.dumps(value).encode(),
         media_type="application/json",
-        headers=dict(headers),
+        headers=dict(headers or {}),
     )
 
 
@@ -355,7 +366,7 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
         headers["Last-Modified"] = _stored_http_date(document) or consistent
         if parse_bool(params, "attachments"):
             return _multipart(shaped, service.load_parts(session, hashes), headers)
-        return _json(shaped, **headers)
+        return _json(shaped, headers)
 
     if "more" in params:
         if set(params) != {"more"}:
@@ -375,7 +386,7 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
     if query.attachments:
         hashes = [h for _, _, joined in page for h in (joined or "").split()]
         return _multipart(result, service.load_parts(session, hashes), headers)
-    return _json(result, **headers)
+    return _json(result, headers)
 
 
 def _stored_http_date(document: dict[str, Any]) -> str | None:
@@ -418,10 +429,18 @@ def _documents(
     content_type = request.headers.get("content-type", "application/octet-stream")
     if method == "PUT":
         # xAPI 2.0 asks for If-Match or If-None-Match on every document PUT
-        # that would overwrite; 1.0.3 asked it of the profile resources only.
+        # that would overwrite. 1.0.3 asks it of the profile resources only,
+        # and rejects a profile PUT that carries neither header.
         strict = request.is_v2 or kind != documents.STATE
+        demand = not request.is_v2 and kind != documents.STATE
         documents.put_document(
-            session, address, request.body, content_type, conditions, strict_put=strict
+            session,
+            address,
+            request.body,
+            content_type,
+            conditions,
+            strict_put=strict,
+            demand_condition=demand,
         )
     elif method == "POST":
         documents.post_document(

@@ -42,7 +42,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             "the first part of a multipart/mixed request must be application/json"
         )
     try:
-        statements = json.loads(first.get_payload(decode=True) or b"")
+        statements = json.loads(_payload(first))
     except ValueError as error:
         raise StatementInvalid(f"the statement part is not JSON: {error}") from error
 
@@ -58,13 +58,18 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             raise StatementInvalid(
                 f"attachment part {index} must use Content-Transfer-Encoding binary"
             )
-        content = part.get_payload(decode=True) or b""
+        content = _payload(part)
         found.append(
             Part(
                 sha2=sha2.strip(), content_type=part.get_content_type(), content=content
             )
         )
     return statements, found
+
+
+def _payload(part: Any) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def match_parts(statements: list[dict[str, Any]], parts: list[Part]) -> None:

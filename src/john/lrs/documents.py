@@ -180,9 +180,24 @@ def put_document(
     conditions: Conditions,
     *,
     strict_put: bool,
+    demand_condition: bool = False,
 ) -> None:
-    """Store or replace a document after checking the preconditions."""
+    """Store or replace a document after checking the preconditions.
+
+    ``strict_put`` answers 409 to a PUT without If-Match or If-None-Match on
+    an existing document; ``demand_condition`` also rejects such a PUT with
+    400 when the document does not exist yet.
+    """
     document = _find(session, address)
+    if (
+        demand_condition
+        and document is None
+        and conditions.if_match is None
+        and conditions.if_none_match is None
+    ):
+        raise StatementInvalid(
+            "a profile PUT needs If-Match with the document's ETag or If-None-Match: *"
+        )
     _check_conditions(document, conditions, put=True, strict_put=strict_put)
     _write(session, address, document, content, content_type)
 

@@ -22,6 +22,7 @@ from john.lrs.models import (
     LrsStatement,
     LrsStatementTerm,
 )
+from john.lrs.sql import insert_ignoring_conflicts
 from john.lrs.statements import (
     activities_with_definitions,
     agent_ifi,
@@ -83,12 +84,12 @@ def store_statements(
     if not fresh:
         return result
 
-    _insert(session, client, fresh)
-    _store_parts(session, parts or [])
-    _merge_activities(session, [p.document for p in fresh])
-    _apply_voiding(session, fresh)
-    learning.link_statements(session, client, [p.document for p in fresh])
     try:
+        _insert(session, client, fresh)
+        _store_parts(session, parts or [])
+        _merge_activities(session, [p.document for p in fresh])
+        _apply_voiding(session, fresh)
+        learning.link_statements(session, client, [p.document for p in fresh])
         session.commit()
     except IntegrityError as error:
         session.rollback()
@@ -160,14 +161,23 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
                 "document": document,
             }
         )
-    seqs = session.scalars(
-        insert(LrsStatement).returning(LrsStatement.seq, sort_by_parameter_order=True),
-        rows,
-    ).all()
+    # A plain executemany and one lookup of the new sequence numbers cost far
+    # less than INSERT ... RETURNING, which SQLAlchemy splits into many small
+    # statements on SQLite.
+    connection = session.connection()
+    connection.execute(insert(LrsStatement), rows)
+    by_id = dict(
+        connection.execute(
+            select(LrsStatement.statement_id, LrsStatement.seq).where(
+                LrsStatement.statement_id.in_([r["statement_id"] for r in rows])
+            )
+        ).all()
+    )
+    seqs = [by_id[r["statement_id"]] for r in rows]
 
     targets = {r["ref_target"] for r in rows if r["ref_target"]}
     inherited = _terms_of_targets(session, targets)
-    terms = []
+    terms: list[dict[str, Any]] = []
     for seq, item, row in zip(seqs, fresh, rows, strict=True):
         own = statement_terms(item.document)
         own |= inherited.get(row["ref_target"] or "", set())
@@ -175,7 +185,7 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
             {"statement_seq": seq, "kind": kind, "term": term} for kind, term in own
         )
     if terms:
-        session.execute(insert(LrsStatementTerm), terms)
+        connection.execute(insert(LrsStatementTerm), terms)
 
 
 def _terms_of_targets(session: Session, ids: set[str]) -> dict[str, set]:
@@ -229,15 +239,22 @@ def _merge_activities(session: Session, documents: list[dict[str, Any]]) -> None
             select(LrsActivity).where(LrsActivity.activity_id.in_(latest))
         )
     }
+    missing = [
+        {"activity_id": activity_id, "definition": definition, "updated": utcnow()}
+        for activity_id, definition in latest.items()
+        if activity_id not in stored
+    ]
+    # Two batches may define the same new activity at once; the first insert
+    # wins and the other batch's definition is merged on its next mention.
+    insert_ignoring_conflicts(session, LrsActivity.__table__, missing)
     for activity_id, definition in latest.items():
         row = stored.get(activity_id)
-        if row is None:
-            session.add(LrsActivity(activity_id=activity_id, definition=definition))
-        else:
+        if row is not None:
             combined = dict(row.definition or {})
             _merge_definition(combined, definition)
-            row.definition = combined
-            row.updated = utcnow()
+            if combined != row.definition:
+                row.definition = combined
+                row.updated = utcnow()
 
 
 def _merge_definition(into: dict[str, Any], new: dict[str, Any]) -> None:

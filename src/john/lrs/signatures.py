@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -21,7 +22,11 @@ from john.lrs.attachments import Part
 from john.lrs.statements import content_hash, normalise
 from john.lrs.validation import SIGNATURE_USAGE, StatementInvalid
 
-ALGORITHMS = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+ALGORITHMS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256,
+    "RS384": hashes.SHA384,
+    "RS512": hashes.SHA512,
+}
 
 
 def _b64url(text: str) -> bytes:

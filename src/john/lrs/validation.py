@@ -101,7 +101,8 @@ class Checker:
             return False
         for key in value:
             if key not in allowed:
-                self.add(f"{path}.{key}", "is not a property allowed here")
+                where = f"{path}.{key}" if path else key
+                self.add(where, "is not a property allowed here")
         return True
 
     def string(self, value: Any, path: str) -> bool:
@@ -300,7 +301,7 @@ class Checker:
                     "components or correctResponsesPattern",
                 )
             return
-        if kind not in INTERACTION_TYPES:
+        if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
             self.add(
                 f"{path}.interactionType",
                 "must be one of " + ", ".join(sorted(INTERACTION_TYPES)),
@@ -604,6 +605,12 @@ class Checker:
     def authority(self, value: Any, path: str) -> None:
         if isinstance(value, dict) and value.get("objectType") == "Group":
             self.group(value, path)
+            if any(k in value for k in ("mbox", "mbox_sha1sum", "openid", "account")):
+                self.add(
+                    path,
+                    "a Group authority must be anonymous: an OAuth "
+                    "consumer and a user as its two members",
+                )
             members = value.get("member")
             if not isinstance(members, list) or len(members) != 2:
                 self.add(

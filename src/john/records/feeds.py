@@ -1,8 +1,9 @@
 """Streaming readers for feed files: CSV with a sniffed delimiter, JSON and JSON Lines.
 
 Readers work on binary streams and keep only the current row in memory. Bytes
-that the feed's encoding cannot decode never stop a read: the row that holds
-them comes out with a problem naming the byte offset, and is quarantined.
+that the feed's encoding cannot decode never stop a read. The row that
+contains them comes out with a problem naming the byte offset, and is
+quarantined.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ UTF8_BOM = codecs.BOM_UTF8
 # broken rather than unfinished, so a bad file cannot grow the buffer without end.
 MAX_JSON_ITEM_CHARS = 16 * 1024 * 1024
 
+BYTE_OFFSET = re.compile(r" \(first at byte offset \d+\)")
+"""The part of a bad-bytes reason that differs per row."""
+
 ROW_FIELD = "row"
 """The field name under which problems with a whole row are reported."""
 
@@ -44,7 +48,7 @@ class SourceRow:
 
 
 class FeedReader(Protocol):
-    """What the service needs from a reader of one file format."""
+    """Interface of a reader of one file format, as the service uses it."""
 
     header: list[str]
     delimiter: str | None
@@ -214,6 +218,12 @@ class CsvReader:
                 problems=[FieldProblem("file", "empty")],
             )
 
+        if len(pending) == 1 and b"\r" in pending[0].rstrip(b"\r\n"):
+            raise FeedError(
+                "feed lines end in a bare carriage return (classic Mac OS); save "
+                "the file with LF or CRLF line endings",
+                problems=[FieldProblem("file", "bare carriage return line endings")],
+            )
         found = _sniff_delimiter(sample)
         if found is None:
             raise FeedError(
@@ -232,6 +242,15 @@ class CsvReader:
         return self._lines.offset
 
     def _read_header(self) -> list[str]:
+        try:
+            return self._first_record()
+        except csv.Error as error:
+            raise FeedError(
+                f"feed header cannot be parsed as CSV: {error}",
+                problems=[FieldProblem("header", "not valid CSV")],
+            ) from error
+
+    def _first_record(self) -> list[str]:
         for record in self._reader:
             raw, bad = self._lines.take()
             if not record:
@@ -314,7 +333,7 @@ class JsonReader:
     """
 
     file_format = "json"
-    delimiter = None
+    delimiter: str | None = None
 
     def __init__(self, stream: BinaryIO, encoding: str):
         self._stream = stream
@@ -447,7 +466,7 @@ class JsonReader:
             else:
                 yield _BAD, raw, start + bad
 
-            # Drop the consumed text so the buffer holds about one item at a time.
+            # Drop the consumed text so the buffer contains about one item at a time.
             base = start + len(raw)
             self._offset = base
             buffer = buffer[end:]
@@ -478,17 +497,19 @@ class JsonReader:
                 if key not in known:
                     self._extra[str(key)] = None
             values: list[str] = []
-            problem = None
+            value_problem: FieldProblem | None = None
             for key in header:
                 text = _text_value(item.get(key))
                 if text is None:
-                    problem = FieldProblem(key, "is an object or array; send a string")
+                    value_problem = FieldProblem(
+                        key, "is an object or array; send a string"
+                    )
                     text = ""
                 elif "\x00" in text:
-                    problem = NUL_PROBLEM
+                    value_problem = NUL_PROBLEM
                     text = ""
                 values.append(text)
-            yield SourceRow(number, values, raw_bytes=raw, problem=problem)
+            yield SourceRow(number, values, raw_bytes=raw, problem=value_problem)
 
 
 class _Invalid:

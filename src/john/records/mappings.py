@@ -1,7 +1,7 @@
 """Column mappings: which source column of a feed fills which field.
 
 A mapping belongs to one feed type. The built-in ``standard`` mapping of each
-type expects the field names themselves as column names; a provider whose
+type expects the field names themselves as column names. A provider whose
 files use other headings writes a mapping file (TOML or JSON)::
 
     feed_type = "achievements"
@@ -118,15 +118,15 @@ class Mapping:
 
         missing = [f for f in REQUIRED_FIELDS[self.feed_type] if f not in positions]
         if missing:
-            wanted = {target: source for source, target in self.columns.items()}
-            columns = ", ".join(wanted.get(f, f) for f in missing)
+            source_of = {target: source for source, target in self.columns.items()}
+            columns = ", ".join(source_of.get(f, f) for f in missing)
             raise FeedError(
                 f"feed lacks required column(s) {columns} of mapping {self.name!r} "
                 f"({self.feed_type}); add them to the file or use a mapping that "
                 "names the file's headings",
                 problems=[
                     FieldProblem(
-                        wanted.get(f, f), f"required column missing (field {f})"
+                        source_of.get(f, f), f"required column missing (field {f})"
                     )
                     for f in missing
                 ],
@@ -172,18 +172,25 @@ def load_mapping(spec: str | Path, feed_type: str) -> Mapping:
             problems=[FieldProblem("mapping", "file cannot be read")],
         ) from error
 
+    return load_mapping_text(text, feed_type, name=path.stem, suffix=path.suffix)
+
+
+def load_mapping_text(
+    text: str, feed_type: str, *, name: str, suffix: str = ".toml"
+) -> Mapping:
+    """Return the mapping in ``text``: JSON when ``suffix`` is ``.json``, else TOML.
+
+    Raises InvalidInput when the text does not parse or names unknown fields.
+    """
+    kind = "JSON" if suffix.lower() == ".json" else "TOML"
     try:
-        if path.suffix.lower() == ".json":
-            document = json.loads(text)
-        else:
-            document = tomllib.loads(text)
+        document = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
         raise InvalidInput(
-            f"mapping file {path} is not valid {path.suffix.lstrip('.') or 'TOML'}: "
-            f"{error}",
-            problems=[FieldProblem("mapping", "file is not valid TOML or JSON")],
+            f"mapping {name!r} is not valid {kind}: {error}",
+            problems=[FieldProblem("mapping", f"not valid {kind}")],
         ) from error
-    return parse_mapping(document, feed_type, default_name=path.stem)
+    return parse_mapping(document, feed_type, default_name=name)
 
 
 def parse_mapping(document: object, feed_type: str, *, default_name: str) -> Mapping:

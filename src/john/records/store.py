@@ -71,7 +71,7 @@ class BulkWriter:
         self.source = source
         self.feed_id = feed_id
         self.received_at = received_at
-        self.dbapi = connection.connection.driver_connection
+        self.dbapi: Any = connection.connection.driver_connection
 
     def write(self, rows: Sequence[ValidRow]) -> int:
         """Store the rows that are not duplicates and return how many were."""

@@ -13,18 +13,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from john.errors import FieldProblem
+from john.identity import identifiers
 from john.records.mappings import PERSON_FIELDS, RECORD_FIELDS, BoundMapping
 from john.reference.models import RegisteredProvider, RegisteredQualification
-
-try:
-    from john.identity import identifiers
-except ImportError:  # the identity module is built on another branch
-    from john.records import _interim_identifiers as identifiers  # type: ignore[no-redef]
 
 KINDS: dict[str, frozenset[str]] = {
     "achievements": frozenset({"qualification", "award", "unit"}),
@@ -54,13 +51,15 @@ MAX_AGE_YEARS = 100
 _POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})|GIR ?0AA")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-_IDENTIFIER_CHECKS: dict[str, Callable[[str], str]] = {
-    "uln": identifiers.validate_uln,
-    "upn": identifiers.validate_upn,
-    "ni_number": identifiers.validate_ni_number,
-    "ucas_id": identifiers.validate_ucas_id,
-    "husid": identifiers.validate_husid,
-}
+# The person's identifier fields, in PERSON_FIELDS order, with their checks.
+_IDENTIFIER_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("uln", identifiers.validate_uln),
+    ("upn", identifiers.validate_upn),
+    ("ni_number", identifiers.validate_nino),
+    ("ucas_id", identifiers.validate_ucas_personal_id),
+    ("husid", identifiers.validate_husid),
+)
+CODE_CACHE_SIZE = 100_000
 
 
 def register_key(value: str) -> str:
@@ -120,12 +119,16 @@ class ValidRow:
 
     number: int
     row_key: str
-    person: tuple[object, ...]
-    record: tuple[object, ...]
+    person: tuple[Any, ...]
+    record: tuple[Any, ...]
 
 
 class RowValidator:
-    """Validate rows of one feed against the mapping, the rules and the registers."""
+    """Validate rows of one feed against the mapping, the rules and the registers.
+
+    The code is written for speed (unpacked locals, no per-row dicts) because
+    it runs once per row of feeds of millions of rows.
+    """
 
     def __init__(
         self,
@@ -138,85 +141,94 @@ class RowValidator:
         self.registers = registers
         self.today = today
         self.kinds = KINDS[feed_type]
-        self.record_fields = RECORD_FIELDS[feed_type]
         positions = bound.positions
         self._person_positions = [positions.get(name) for name in PERSON_FIELDS]
-        self._record_positions = [positions.get(name) for name in self.record_fields]
+        self._record_positions = [
+            positions.get(name) for name in RECORD_FIELDS[feed_type]
+        ]
+        # Register codes repeat across rows (one provider, a few qualifications),
+        # so their checks are remembered; person identifiers are not.
+        self._code_results: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     def validate(
         self, number: int, values: list[str]
     ) -> tuple[ValidRow | None, list[FieldProblem]]:
         """Return the normalised row, or None and every problem found in it."""
         problems: list[FieldProblem] = []
-        raw_person = [
-            values[p].strip() if p is not None else "" for p in self._person_positions
-        ]
-        raw_record = [
+        record_values = [
             values[p].strip() if p is not None else "" for p in self._record_positions
         ]
-
-        record = dict(zip(self.record_fields, raw_record, strict=True))
         if self.feed_type == "achievements":
-            normalised_record, record_date = self._achievement(record, problems)
+            record, record_date = self._achievement(record_values, problems)
         else:
-            normalised_record, record_date = self._experience(record, problems)
-        person = self._person(
-            dict(zip(PERSON_FIELDS, raw_person, strict=True)), record_date, problems
-        )
+            record, record_date = self._experience(record_values, problems)
+
+        person_values = [
+            values[p].strip() if p is not None else "" for p in self._person_positions
+        ]
+        person = self._person(person_values, record_date, problems)
         if problems:
             return None, problems
 
-        key_parts = [str(person[0])]
-        key_parts.extend("" if v is None else str(v) for v in normalised_record)
+        key_parts = [person[0]]
+        key_parts.extend("" if v is None else str(v) for v in record)
         row_key = hashlib.sha256("\x1f".join(key_parts).encode()).hexdigest()
-        return ValidRow(number, row_key, person, normalised_record), []
+        return ValidRow(number, row_key, person, record), []
 
     def _person(
-        self, values: dict[str, str], record_date: date | None, problems: list
-    ) -> tuple[object, ...]:
-        ref = values["source_person_ref"]
+        self, values: list[str], record_date: date | None, problems: list
+    ) -> tuple[Any, ...]:
+        ref, given, family, birth_text, postcode, email, *identifier_values = values
         if not ref:
             problems.append(FieldProblem("source_person_ref", "is required"))
-        for name in ("source_person_ref", "given_name", "family_name", "email"):
-            _check_length(name, values[name], problems)
+        elif len(ref) > 100:
+            _check_length("source_person_ref", ref, problems)
+        if len(given) > 200 or len(family) > 200 or len(email) > 320:
+            for name, value in (
+                ("given_name", given),
+                ("family_name", family),
+                ("email", email),
+            ):
+                _check_length(name, value, problems)
 
-        birth = _parse_date("date_of_birth", values["date_of_birth"], problems)
-        if birth is not None:
-            _check_birth(birth, record_date or self.today, self.today, problems)
+        birth = None
+        if birth_text:
+            birth = _parse_date("date_of_birth", birth_text, problems)
+            if birth is not None:
+                _check_birth(birth, record_date or self.today, self.today, problems)
 
-        postcode = values["postcode"].upper() or None
-        if postcode is not None:
-            match = _POSTCODE.fullmatch(postcode)
+        postcode_value = None
+        if postcode:
+            match = _POSTCODE.fullmatch(postcode.upper())
             if match is None:
                 problems.append(FieldProblem("postcode", "is not a UK postcode"))
             elif match.group(1):
-                postcode = f"{match.group(1)} {match.group(2)}"
+                postcode_value = f"{match.group(1)} {match.group(2)}"
             else:
-                postcode = "GIR 0AA"
+                postcode_value = "GIR 0AA"
 
-        email = values["email"] or None
-        if email is not None and not _EMAIL.fullmatch(email):
+        if email and not _EMAIL.fullmatch(email):
             problems.append(FieldProblem("email", "is not an email address"))
 
-        checked: dict[str, str | None] = {}
-        for name, check in _IDENTIFIER_CHECKS.items():
-            checked[name] = _check_identifier(name, values[name], check, problems)
-
+        checked = [
+            _check_identifier(name, value, check, problems) if value else None
+            for (name, check), value in zip(
+                _IDENTIFIER_CHECKS, identifier_values, strict=True
+            )
+        ]
         return (
             ref,
-            values["given_name"] or None,
-            values["family_name"] or None,
+            given or None,
+            family or None,
             birth,
-            postcode,
-            email,
-            checked["uln"],
-            checked["upn"],
-            checked["ni_number"],
-            checked["ucas_id"],
-            checked["husid"],
+            postcode_value,
+            email or None,
+            *checked,
         )
 
     def _kind(self, value: str, problems: list) -> str:
+        if value in self.kinds:
+            return value
         kind = value.lower().replace("-", "_").replace(" ", "_")
         if not kind:
             problems.append(FieldProblem("kind", "is required"))
@@ -225,85 +237,105 @@ class RowValidator:
             problems.append(FieldProblem("kind", f"is not one of {allowed}"))
         return kind
 
-    def _achievement(
-        self, values: dict[str, str], problems: list
-    ) -> tuple[tuple[object, ...], date | None]:
-        kind = self._kind(values["kind"], problems)
-        if not values["title"]:
-            problems.append(FieldProblem("title", "is required"))
-        for name in ("level", "grade", "awarding_body"):
-            _check_length(name, values[name], problems)
+    def _code(
+        self, name: str, value: str, check: Callable[[str], str], problems: list
+    ) -> str | None:
+        """Check a register code (UKPRN, qualification number), remembering results."""
+        result = self._code_results.get((name, value))
+        if result is None:
+            result = self._check_code(name, value, check)
+            if len(self._code_results) < CODE_CACHE_SIZE:
+                self._code_results[(name, value)] = result
+        normalised, message = result
+        if message is not None:
+            problems.append(FieldProblem(name, message))
+        return normalised
 
-        awarded = _parse_date("awarded_on", values["awarded_on"], problems)
-        if awarded is not None and awarded > self.today:
-            problems.append(FieldProblem("awarded_on", "is in the future"))
-
-        number = None
-        if values["qualification_number"]:
-            number = _check_identifier(
-                "qualification_number",
-                values["qualification_number"],
-                identifiers.validate_qualification_number,
-                problems,
-            )
-            qualifications = self.registers.qualifications
-            if (
-                number is not None
-                and qualifications
-                and register_key(number) not in qualifications
-            ):
-                problems.append(
-                    FieldProblem(
-                        "qualification_number", "is not on the qualification register"
-                    )
-                )
-
-        provider = None
-        if values["provider_ukprn"]:
-            provider = _check_identifier(
-                "provider_ukprn",
-                values["provider_ukprn"],
-                identifiers.validate_ukprn,
-                problems,
-            )
+    def _check_code(
+        self, name: str, value: str, check: Callable[[str], str]
+    ) -> tuple[str | None, str | None]:
+        try:
+            normalised = check(value)
+        except identifiers.InvalidIdentifier as error:
+            return None, error.safe_message
+        if name == "provider_ukprn":
             providers = self.registers.providers
-            if provider is not None and providers and provider not in providers:
-                problems.append(
-                    FieldProblem("provider_ukprn", "is not on the provider register")
-                )
+            if providers and normalised not in providers:
+                return normalised, "is not on the provider register"
+        else:
+            qualifications = self.registers.qualifications
+            if qualifications and register_key(normalised) not in qualifications:
+                return normalised, "is not on the qualification register"
+        return normalised, None
+
+    def _achievement(
+        self, values: list[str], problems: list
+    ) -> tuple[tuple[Any, ...], date | None]:
+        kind, number, title, level, grade, awarded_text, body, provider = values
+        kind = self._kind(kind, problems)
+        if not title:
+            problems.append(FieldProblem("title", "is required"))
+        if len(level) > 40 or len(grade) > 40 or len(body) > 300:
+            for name, value in (
+                ("level", level),
+                ("grade", grade),
+                ("awarding_body", body),
+            ):
+                _check_length(name, value, problems)
+
+        awarded = None
+        if awarded_text:
+            awarded = _parse_date("awarded_on", awarded_text, problems)
+            if awarded is not None and awarded > self.today:
+                problems.append(FieldProblem("awarded_on", "is in the future"))
+
+        number_value = None
+        if number:
+            number_value = self._code(
+                "qualification_number",
+                number,
+                identifiers.validate_qn,
+                problems,
+            )
+        provider_value = None
+        if provider:
+            provider_value = self._code(
+                "provider_ukprn", provider, identifiers.validate_ukprn, problems
+            )
 
         record = (
             kind,
-            number,
-            values["title"],
-            values["level"] or None,
-            values["grade"] or None,
+            number_value,
+            title,
+            level or None,
+            grade or None,
             awarded,
-            values["awarding_body"] or None,
-            provider,
+            body or None,
+            provider_value,
         )
         return record, awarded
 
     def _experience(
-        self, values: dict[str, str], problems: list
-    ) -> tuple[tuple[object, ...], date | None]:
-        kind = self._kind(values["kind"], problems)
-        if not values["organisation"]:
+        self, values: list[str], problems: list
+    ) -> tuple[tuple[Any, ...], date | None]:
+        kind, organisation, role, started_text, ended_text, hours_text = values
+        kind = self._kind(kind, problems)
+        if not organisation:
             problems.append(FieldProblem("organisation", "is required"))
-        for name in ("organisation", "role"):
-            _check_length(name, values[name], problems)
+        _check_length("organisation", organisation, problems)
+        _check_length("role", role, problems)
 
-        started = _parse_date("started_on", values["started_on"], problems)
+        started = _parse_date("started_on", started_text, problems)
         if started is not None and started > self.today:
             problems.append(FieldProblem("started_on", "is in the future"))
-        ended = _parse_date("ended_on", values["ended_on"], problems)
+        ended = _parse_date("ended_on", ended_text, problems)
         if started is not None and ended is not None and ended < started:
             problems.append(FieldProblem("ended_on", "is before started_on"))
 
         hours = None
-        if values["hours"]:
+        if hours_text:
             try:
-                hours = float(values["hours"])
+                hours = float(hours_text)
             except ValueError:
                 problems.append(FieldProblem("hours", "is not a number"))
             else:
@@ -312,14 +344,7 @@ class RowValidator:
                         FieldProblem("hours", "must be a non-negative number")
                     )
 
-        record = (
-            kind,
-            values["organisation"],
-            values["role"] or None,
-            started,
-            ended,
-            hours,
-        )
+        record = (kind, organisation, role or None, started, ended, hours)
         return record, started
 
 
@@ -332,8 +357,6 @@ def _check_length(name: str, value: str, problems: list) -> None:
 def _check_identifier(
     name: str, value: str, check: Callable[[str], str], problems: list
 ) -> str | None:
-    if not value:
-        return None
     try:
         return check(value)
     except identifiers.InvalidIdentifier as error:

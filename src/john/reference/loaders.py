@@ -105,13 +105,13 @@ class LoadReport:
         return self.rows_read == total
 
 
+_QUOTED_VALUE = re.compile(r"""\s*(?:'[^']*'|"[^"]*")(?=\s|$|,|;)""")
+
+
 def _reason_key(reason: str) -> str:
     # Group "postcode 'X1' is not ..." and "postcode 'Y2' is not ..." under one
     # reason by dropping the quoted values.
     return _QUOTED_VALUE.sub("", reason).strip()
-
-
-_QUOTED_VALUE = re.compile(r"""\s*(?:'[^']*'|"[^"]*")(?=\s|$|,|;)""")
 
 
 Row = dict[str, str]
@@ -288,8 +288,9 @@ def _parse_local_authority(row: Row, report: LoadReport) -> dict[str, Any]:
                 raise ValueError(
                     f"centroid '{latitude}, {longitude}' is outside the UK"
                 )
-            # mySociety's register (2023 edition) has its lat and long columns
-            # swapped; a point that lands in the UK only one way round is swapped.
+            # The 2023 copy of mySociety's register vendored by Libraries Hacked
+            # has its lat and long columns swapped, so a point that lands in
+            # the UK only the other way round is swapped back.
             latitude, longitude = longitude, latitude
             swapped = True
     values = {
@@ -423,8 +424,9 @@ REGISTER_DEFINITIONS: dict[str, Register] = {
 def _inspect_file(path: Path) -> tuple[str, str]:
     """Return the file's SHA-256 and its text encoding, in one pass over the bytes.
 
-    Register downloads come as UTF-8 (often with a byte-order mark), but the
-    GIAS download is Windows-1252; a file that is not valid UTF-8 is read as that.
+    Register downloads come as UTF-8, often with a byte-order mark, but the
+    GIAS download is Windows-1252. A file that is not valid UTF-8 is read as
+    Windows-1252.
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8-sig")()

@@ -44,15 +44,15 @@ SOURCE_UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class RegisterSource:
-    """Where a register's file sits in the reference folder and who publishes it."""
+    """The paths of a register's file in the reference folder, and its publisher."""
 
     patterns: tuple[str, ...]
     sample: str
     download: str
 
 
-# Patterns are tried in order, relative to the reference folder; where a
-# pattern matches several files (dated downloads) the last by name is newest.
+# Patterns are tried in order, relative to the reference folder. Where a
+# pattern matches several dated downloads, the last by name is the newest.
 SOURCES: dict[str, RegisterSource] = {
     LOCAL_AUTHORITIES: RegisterSource(
         ("public_libraries_uk/uk_local_authorities.csv",),

@@ -1,9 +1,9 @@
 """Checks and normal forms for the identifiers and values in register files.
 
 Each ``parse_*`` function returns the value in its stored form or raises
-:class:`ValueError` with a message naming what is wrong; the loaders turn that
-message into a rejection reason. ``john.identity`` holds the full identifier
-schemes; these checks are the format rules the registers themselves keep.
+:class:`ValueError` with a message naming what is wrong, and the loaders turn that
+message into a rejection reason. These are the format rules the registers
+themselves keep. The full identifier schemes belong to ``john.identity``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ _SOC_CODE = re.compile(r"^\d{1,4}$")
 # grid reference, such as Channel Islands and some terminated postcodes.
 ONSPD_NO_GRID_LATITUDE = 99.999999
 
-# A box around the United Kingdom, the Channel Islands and the Isle of Man,
-# in WGS84 degrees; used to spot latitude and longitude given the wrong way round.
+# A box around the United Kingdom, the Channel Islands and the Isle of Man, in
+# WGS84 degrees. A point outside it may have latitude and longitude swapped.
 UK_LATITUDE = (49.0, 61.0)
 UK_LONGITUDE = (-9.0, 2.0)
 

@@ -41,7 +41,11 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.catalogue.api", "router"),
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
+    ("john.records.api", "router"),
+    ("john.identity.api", "router"),
+    ("john.web.pages.reviews", "router"),
     ("john.consent.api", "router"),
+    ("john.web.pages.catalogue", "router"),
     ("john.web.pages.account", "router"),
 ]
 

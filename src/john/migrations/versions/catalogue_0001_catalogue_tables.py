@@ -131,11 +131,6 @@ def upgrade() -> None:
             ["latitude", "longitude"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_catalogue_search_entries_longitude"),
-            ["longitude"],
-            unique=False,
-        )
 
     op.create_table(
         "catalogue_taxonomies",
@@ -795,7 +790,6 @@ def downgrade() -> None:
     op.drop_table("catalogue_locations")
     op.drop_table("catalogue_taxonomies")
     with op.batch_alter_table("catalogue_search_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalogue_search_entries_longitude"))
         batch_op.drop_index("ix_catalogue_search_entries_lat_lon")
 
     op.drop_table("catalogue_search_entries")

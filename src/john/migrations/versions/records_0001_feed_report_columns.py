@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "records_0001"
 down_revision: str | Sequence[str] | None = "hub_0001"
 branch_labels: str | Sequence[str] | None = ("records",)

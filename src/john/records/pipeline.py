@@ -1,0 +1,447 @@
+"""The read-validate-write loop of one feed, in one transaction.
+
+Small feeds are read, validated and written in the calling thread. Large
+feeds are written by a child process that owns the feed's transaction, so
+that validation (pure Python) and the store's work run on two cores. A
+thread would not do, because the driver needs the GIL for every row it
+binds and would wait on the validating thread each time. The pipe between
+the two blocks when full, so at most a few chunks are in memory whatever the
+feed's size. If the parent dies, the child is killed with it (Linux) or sees
+the pipe close, and the transaction is rolled back either way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from john.errors import FieldProblem, JohnError
+from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
+from john.records.models import Feed
+from john.records.reports import FeedReport
+from john.records.store import QuarantineEntry, make_writer
+from john.records.validation import RowValidator, ValidRow
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5000
+PROGRESS_LOG_ROWS = 100_000
+# Feeds from this size up are written by a child process; below it, starting
+# the process (about a second) costs more than it saves.
+PROCESS_THRESHOLD_BYTES = 4 * 1024 * 1024
+# Distinct reasons kept per field in a report; the rest are counted together,
+# so a feed with many different problems still has a small report.
+MAX_REASONS_PER_FIELD = 20
+OTHER_REASONS = "other reasons"
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes read, rows read) after each chunk of rows."""
+
+
+class StoreClash(JohnError):
+    """Raised when a unique key of the store clashes with a concurrent feed."""
+
+
+class _Transaction:
+    """The feed's transaction: insert the feed, store chunks, commit or roll back."""
+
+    def __init__(self, session_factory: sessionmaker[Session], report: FeedReport):
+        self.session = session_factory()
+        self.report = report
+        self.duplicates = 0
+        try:
+            self.session.execute(insert(Feed).values(**_feed_values(report)))
+            connection = self.session.connection()
+            if connection.dialect.name == "sqlite":
+                # A larger page cache keeps index pages of big feeds in memory;
+                # the size is fixed, so memory stays flat.
+                connection.exec_driver_sql("PRAGMA cache_size=-65536")
+            self.writer = make_writer(
+                connection,
+                report.feed_type,
+                report.source,
+                report.feed_id,
+                report.received_at,
+            )
+        except BaseException:
+            self.session.close()
+            raise
+
+    def rows(self, chunk: list[ValidRow]) -> None:
+        self.duplicates += self.writer.write(chunk)
+
+    def quarantine(self, entries: list[QuarantineEntry]) -> None:
+        self.writer.quarantine(entries)
+
+    def commit(self, report: FeedReport) -> int:
+        """Store the final counts, commit, and return the number of duplicates."""
+        report.rows_duplicate = self.duplicates
+        report.rows_accepted = (
+            report.rows_read - report.rows_quarantined - self.duplicates
+        )
+        self.session.execute(
+            update(Feed)
+            .where(Feed.id == report.feed_id)
+            .values(
+                rows_read=report.rows_read,
+                rows_accepted=report.rows_accepted,
+                rows_quarantined=report.rows_quarantined,
+                rows_duplicate=report.rows_duplicate,
+                columns_ignored=report.columns_ignored,
+                quarantine_reasons=report.quarantine_reasons,
+                notes=report.notes,
+            )
+        )
+        self.session.commit()
+        self.session.close()
+        return self.duplicates
+
+    def abort(self) -> None:
+        self.session.rollback()
+        self.session.close()
+
+
+def _feed_values(report: FeedReport) -> dict[str, Any]:
+    return {
+        "id": report.feed_id,
+        "source_ukprn": report.source,
+        "feed_type": report.feed_type,
+        "file_format": report.file_format,
+        "filename": report.filename,
+        "content_sha256": report.content_sha256,
+        "mapping": report.mapping,
+        "received_at": report.received_at,
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+    }
+
+
+_CLASHES = (IntegrityError, sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
+
+
+class _InlineSink:
+    """Write in the calling thread."""
+
+    def __init__(self, session_factory: sessionmaker[Session], report: FeedReport):
+        try:
+            self.transaction = _Transaction(session_factory, report)
+        except _CLASHES as error:
+            raise StoreClash(str(error)) from error
+
+    def send(self, kind: str, payload: Any) -> None:
+        try:
+            if kind == "rows":
+                self.transaction.rows(payload)
+            else:
+                self.transaction.quarantine(payload)
+        except _CLASHES as error:
+            raise StoreClash(str(error)) from error
+
+    def commit(self, report: FeedReport) -> None:
+        self.transaction.commit(report)
+
+    def abort(self) -> None:
+        self.transaction.abort()
+
+
+class _ProcessSink:
+    """Write in a child process (``python -m john.records.pipeline``) that owns
+    the transaction.
+
+    The child is a fresh interpreter rather than a multiprocessing one, so a
+    caller's script is never imported again in the child.
+    """
+
+    def __init__(self, url: str, report: FeedReport):
+        to_child_read, to_child_write = os.pipe()
+        from_child_read, from_child_write = os.pipe()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "john.records.pipeline",
+                str(to_child_read),
+                str(from_child_write),
+            ],
+            pass_fds=(to_child_read, from_child_write),
+            env=_child_environment(),
+        )
+        os.close(to_child_read)
+        os.close(from_child_write)
+        self.outbox = Pipe(to_child_write, readable=False)
+        self.inbox = Pipe(from_child_read, writable=False)
+        self.outbox.send((url, report))
+        self._expect("ready")
+
+    def _expect(self, expected: str) -> Any:
+        try:
+            kind, payload = self.inbox.recv()
+        except EOFError:
+            self._close()
+            raise JohnError("feed writer process stopped unexpectedly") from None
+        if kind == "clash":
+            self._close()
+            raise StoreClash(payload)
+        if kind == "error":
+            self._close()
+            raise JohnError(f"feed writer process failed: {payload}")
+        assert kind == expected, kind
+        return payload
+
+    def send(self, kind: str, payload: Any) -> None:
+        # A failed writer has sent its error and stopped reading, so check
+        # before writing into a pipe that no process reads.
+        if self.inbox.poll():
+            self._expect("none")
+        try:
+            self.outbox.send((kind, payload))
+        except (BrokenPipeError, ConnectionResetError):
+            self._expect("none")
+
+    def commit(self, report: FeedReport) -> None:
+        self.outbox.send(("commit", report))
+        finished: FeedReport = self._expect("committed")
+        report.rows_duplicate = finished.rows_duplicate
+        report.rows_accepted = finished.rows_accepted
+        self._close()
+
+    def abort(self) -> None:
+        try:
+            self.outbox.send(("abort", None))
+        except OSError:
+            pass
+        self._close()
+
+    def _close(self) -> None:
+        for end in (self.outbox, self.inbox):
+            if not end.closed:
+                end.close()
+        self.process.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """Return the environment with this package's folder first on PYTHONPATH."""
+    import john
+
+    package_root = str(Path(john.__file__).resolve().parents[1])
+    environment = dict(os.environ)
+    parts = [package_root, *filter(None, environment.get("PYTHONPATH", "").split(":"))]
+    environment["PYTHONPATH"] = ":".join(parts)
+    return environment
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # elsewhere the closed pipe ends the child instead
+
+
+def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
+    """Run the feed's transaction in the child process, fed through ``inbox``."""
+    from john.db import make_engine, make_session_factory
+
+    _die_with_parent()
+    url, report = inbox.recv()
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        transaction = _Transaction(make_session_factory(engine), report)
+        outbox.send(("ready", None))
+        while True:
+            try:
+                kind, payload = inbox.recv()
+            except EOFError:
+                transaction.abort()
+                return
+            if kind == "rows":
+                transaction.rows(payload)
+            elif kind == "quarantine":
+                transaction.quarantine(payload)
+            elif kind == "commit":
+                transaction.commit(payload)
+                outbox.send(("committed", payload))
+                return
+            else:
+                transaction.abort()
+                return
+    except _CLASHES as error:
+        outbox.send(("clash", str(error)))
+    except Exception as error:
+        outbox.send(("error", f"{error.__class__.__name__}: {error}"))
+    finally:
+        engine.dispose()
+
+
+def store_feed(
+    session_factory: sessionmaker[Session],
+    report: FeedReport,
+    reader: FeedReader,
+    validator: RowValidator,
+    size: int,
+    progress: Progress | None,
+) -> FeedReport:
+    """Read, validate and store every row of the feed in one transaction.
+
+    Raises StoreClash when the feed's row clashes with a unique key written by
+    a concurrent feed (the same file sent twice at once, for instance).
+    """
+    started = time.perf_counter()
+    url = _url_for_child(session_factory)
+    sink: _InlineSink | _ProcessSink
+    if size >= PROCESS_THRESHOLD_BYTES and url is not None:
+        sink = _ProcessSink(url, report)
+    else:
+        sink = _InlineSink(session_factory, report)
+    log.info(
+        "feed %s started: source %s, %s, %s, %d bytes, %s writer",
+        report.feed_id,
+        report.source,
+        report.feed_type,
+        report.file_format,
+        size,
+        "process" if isinstance(sink, _ProcessSink) else "inline",
+    )
+
+    try:
+        _read_rows(report, reader, validator, sink, progress)
+        sink.commit(report)
+    except BaseException:
+        sink.abort()
+        raise
+
+    if progress is not None:
+        progress(reader.bytes_read, report.rows_read)
+    log.info(
+        "feed %s stored in %.1f s: %d read, %d accepted, %d quarantined, %d duplicate",
+        report.feed_id,
+        time.perf_counter() - started,
+        report.rows_read,
+        report.rows_accepted,
+        report.rows_quarantined,
+        report.rows_duplicate,
+    )
+    return report
+
+
+def _url_for_child(session_factory: sessionmaker[Session]) -> str | None:
+    """Return the store URL a child process can open, or None (in-memory SQLite)."""
+    engine = session_factory.kw.get("bind")
+    if engine is None:
+        return None
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    rendered: str = url.render_as_string(hide_password=False)
+    return rendered
+
+
+def _read_rows(
+    report: FeedReport,
+    reader: FeedReader,
+    validator: RowValidator,
+    sink: _InlineSink | _ProcessSink,
+    progress: Progress | None,
+) -> None:
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    accepted: list[ValidRow] = []
+    quarantined: list[QuarantineEntry] = []
+    read = rows_quarantined = 0
+    next_log = PROGRESS_LOG_ROWS
+    encoding = report.encoding or "utf-8"
+    validate = validator.validate
+
+    for row in reader.rows():
+        read += 1
+        if row.problem is None:
+            valid, problems = validate(row.number, row.values)
+            if valid is not None:
+                accepted.append(valid)
+        else:
+            problems = _problems_with_reader_problem(row, validator)
+
+        if problems:
+            rows_quarantined += 1
+            raw = _raw_text(row, encoding)
+            for problem in problems:
+                quarantined.append((row.number, problem.field, problem.message, raw))
+                _count_reason(reasons[problem.field], problem.message)
+            if len(quarantined) >= CHUNK_ROWS:
+                sink.send("quarantine", quarantined)
+                quarantined = []
+
+        if len(accepted) >= CHUNK_ROWS:
+            sink.send("rows", accepted)
+            accepted = []
+            if progress is not None:
+                progress(reader.bytes_read, read)
+            log.debug("feed %s: %d rows read", report.feed_id, read)
+            if read >= next_log:
+                log.info("feed %s: %d rows read so far", report.feed_id, read)
+                next_log += PROGRESS_LOG_ROWS
+
+    if accepted:
+        sink.send("rows", accepted)
+    if quarantined:
+        sink.send("quarantine", quarantined)
+
+    report.rows_read = read
+    report.rows_quarantined = rows_quarantined
+    report.quarantine_reasons = {
+        name: dict(counter.most_common()) for name, counter in sorted(reasons.items())
+    }
+    report.columns_ignored = report.columns_ignored + [
+        key for key in reader.extra_keys if key not in report.columns_ignored
+    ]
+
+
+def _problems_with_reader_problem(
+    row: SourceRow, validator: RowValidator
+) -> list[FieldProblem]:
+    """Return the reader's problem plus, when the row has values, the validator's."""
+    assert row.problem is not None
+    if not row.values:
+        return [row.problem]
+    _, problems = validator.validate(row.number, row.values)
+    return [row.problem, *problems]
+
+
+def _raw_text(row: SourceRow, encoding: str) -> str | None:
+    if row.raw_bytes is None:
+        return None
+    text = row.raw_bytes.decode(encoding, "replace").rstrip("\r\n")
+    # PostgreSQL text cannot hold NUL characters.
+    return text.replace("\x00", "\ufffd")
+
+
+def _count_reason(counter: Counter[str], message: str) -> None:
+    # Byte offsets differ per row, so the report counts the message without them.
+    summary = BYTE_OFFSET.sub("", message)
+    if summary in counter or len(counter) < MAX_REASONS_PER_FIELD:
+        counter[summary] += 1
+    else:
+        counter[OTHER_REASONS] += 1
+
+
+if __name__ == "__main__":
+    _writer_main(
+        Pipe(int(sys.argv[1]), writable=False), Pipe(int(sys.argv[2]), readable=False)
+    )
