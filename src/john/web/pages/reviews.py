@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from john.auth.deps import require
 from john.errors import InvalidInput
 from john.identity import service
 from john.identity.api import STAFF_ACTOR, review_detail
@@ -29,7 +30,13 @@ FIELD_LABELS = {
 }
 
 
-@router.get("/reviews", response_class=HTMLResponse)
+@router.get(
+    "/reviews",
+    response_class=HTMLResponse,
+    dependencies=[
+        Depends(require("linkage:write", roles=("curator", "administrator")))
+    ],
+)
 def review_queue(
     request: Request, session: SessionDep, status: str = "pending"
 ) -> HTMLResponse:
@@ -42,7 +49,13 @@ def review_queue(
     )
 
 
-@router.get("/reviews/{review_id}", response_class=HTMLResponse)
+@router.get(
+    "/reviews/{review_id}",
+    response_class=HTMLResponse,
+    dependencies=[
+        Depends(require("linkage:write", roles=("curator", "administrator")))
+    ],
+)
 def review_page(request: Request, review_id: int, session: SessionDep) -> HTMLResponse:
     """Render both records of a review side by side with accept and reject."""
     detail = review_detail(session, review_id)
@@ -72,7 +85,12 @@ def review_page(request: Request, review_id: int, session: SessionDep) -> HTMLRe
     )
 
 
-@router.post("/reviews/{review_id}/decision")
+@router.post(
+    "/reviews/{review_id}/decision",
+    dependencies=[
+        Depends(require("linkage:write", roles=("curator", "administrator")))
+    ],
+)
 def decide_from_form(
     request: Request,
     review_id: int,
