@@ -40,7 +40,9 @@ def temporary_store() -> Iterator[sessionmaker[Session]]:
             engine.dispose()
 
 
-def store_records(factory: sessionmaker[Session], rows: Sequence[dict[str, Any]]) -> None:
+def store_records(
+    factory: sessionmaker[Session], rows: Sequence[dict[str, Any]]
+) -> None:
     """Insert person records in bulk."""
     with factory() as session:
         session.execute(insert(PersonRecord), list(rows))

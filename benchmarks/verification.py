@@ -1,9 +1,9 @@
 """Measure verification latency under a fixed loopback load.
 
-Builds a SQLite store of 1,000,000 synthetic learners (each with one person
-record and one qualification) by bulk inserts, grants one verifier consent to
-a sample of them, serves the hub with uvicorn on 127.0.0.1, and sends
-verification requests at a fixed rate from one asyncio client. Latency is
+The script bulk-inserts 1,000,000 synthetic learners into a SQLite store, each
+with one person record and one qualification, and grants one verifier consent
+to a sample of them. It then serves the hub with uvicorn on 127.0.0.1 and
+sends verification requests at a fixed rate from one asyncio client. Latency is
 measured from each request's scheduled send time, so a slow server cannot
 hide queueing. The last line printed is ``verifications_per_s=... p99_ms=...``.
 

@@ -1,9 +1,9 @@
 """Every route of the application against every role, from a table.
 
 The table below is the access specification of the hub. Each route maps to
-the roles it allows; ``hide`` lists roles that get 404 because the object
-(here the fixture learner, who gave no consent to them) must not be seen to
-exist; every other role is denied (401, 403, or a redirect to sign in). A
+the roles it allows. ``hide`` lists roles that get 404, because the fixture
+learner gave them no consent and must not be seen to exist. Every other role
+is denied with 401, 403, or a redirect to sign in. A
 route missing from the table fails the test, so a new endpoint cannot ship
 without a decision about who may call it.
 """
@@ -44,7 +44,7 @@ def allow(*roles: str, hide: tuple[str, ...] = ()) -> Rule:
 
 
 def own(*statuses: int) -> Rule:
-    """Mark a route that authenticates by itself and answers these statuses."""
+    """Mark a route that authenticates by itself and returns these statuses."""
     return Rule(own_statuses=statuses)
 
 
@@ -71,8 +71,9 @@ SPEC: dict[str, Rule] = {
     "POST /xapi/{resource:path}": own(401),
     "PUT /xapi/{resource:path}": own(401),
     "DELETE /xapi/{resource:path}": own(401),
-    # The joined-up record: the learner and staff; a provider sees only its
-    # own rows (through shared-record), a verifier or adviser needs consent.
+    # The joined-up record is for the learner and staff. A provider reads only
+    # its own rows (through shared-record), and a verifier or adviser needs
+    # consent.
     "GET /api/v1/learners": allow(*STAFF),
     "GET /api/v1/learners/{learner_id}": allow(
         *LEARNER_READERS, hide=("provider", "verifier", "adviser")
@@ -83,6 +84,25 @@ SPEC: dict[str, Rule] = {
     ),
     "GET /feeds": allow(*STAFF),
     "GET /feeds/{feed_id}": allow("provider", *STAFF),
+    # Feeds over the API: a provider sends and reads its own (source is its
+    # UKPRN in the query string); staff read every feed.
+    "POST /api/v1/feeds": allow("provider", "administrator"),
+    "GET /api/v1/feeds": allow("provider", *STAFF),
+    "GET /api/v1/feeds/{feed_id}": allow("provider", *STAFF),
+    "GET /api/v1/feeds/{feed_id}/quarantine": allow("provider", *STAFF),
+    # Linkage and match review are staff work; linkage history is part of
+    # the learner's record.
+    "POST /api/v1/linkage/runs": allow(*STAFF),
+    "GET /api/v1/linkage/runs": allow(*STAFF),
+    "GET /api/v1/reviews": allow(*STAFF),
+    "GET /api/v1/reviews/{review_id}": allow(*STAFF),
+    "POST /api/v1/reviews/{review_id}/decision": allow(*STAFF),
+    "GET /reviews": allow(*STAFF),
+    "GET /reviews/{review_id}": allow(*STAFF),
+    "POST /reviews/{review_id}/decision": allow(*STAFF),
+    "GET /api/v1/learners/{learner_id}/history": allow(
+        *LEARNER_READERS, hide=("provider", "verifier", "adviser")
+    ),
     "GET /api/v1/learners/{learner_id}/shared-record": allow(
         "learner", "provider", *STAFF, hide=("verifier", "adviser")
     ),
@@ -142,6 +162,17 @@ SPEC: dict[str, Rule] = {
     "GET /api/v1/catalogue/funding-sources/{source_id}": PUBLIC,
     "GET /api/v1/catalogue/venues/{venue_id}": PUBLIC,
     "POST /api/v1/catalogue/funding-fit": PUBLIC,
+    "GET /catalogue": PUBLIC,
+    "GET /catalogue/services/{service_id}": PUBLIC,
+    "GET /catalogue/courses/{course_id}": PUBLIC,
+    "GET /catalogue/funding/{source_id}": PUBLIC,
+    "GET /catalogue/venues/{venue_id}": PUBLIC,
+    "GET /catalogue/services/new": allow(*STAFF),
+    "POST /catalogue/services": allow(*STAFF),
+    "POST /catalogue/services/{service_id}": allow(*STAFF),
+    "GET /catalogue/duplicates": allow(*STAFF),
+    "POST /catalogue/duplicates/{candidate_id}": allow(*STAFF),
+    "GET /catalogue/imports": allow(*STAFF),
     # Catalogue changes and curation are for staff.
     "POST /api/v1/catalogue/services": allow(*STAFF),
     "PATCH /api/v1/catalogue/services/{service_id}": allow(*STAFF),
@@ -163,6 +194,8 @@ SPEC: dict[str, Rule] = {
 # Query strings some routes need to get past validation to the access check.
 QUERIES = {
     "GET /api/v1/learners": "?q=ada",
+    "GET /api/v1/feeds": "?source=10000001",
+    "POST /api/v1/feeds": "?source=10000001&type=achievements",
     "GET /api/v1/exemption-rules": "?ukprn=10000001",
     "GET /api/v1/learners/{learner_id}/exemptions": "?ukprn=10000001",
 }
@@ -203,7 +236,13 @@ class World:
         for name, value in values.items():
             path = path.replace("{" + name + "}", value)
         path = path.replace("{resource:path}", "statements")
-        for name in ("entity_type", "entity_id", "candidate_id", "report_id"):
+        for name in (
+            "entity_type",
+            "entity_id",
+            "candidate_id",
+            "report_id",
+            "review_id",
+        ):
             path = path.replace("{" + name + "}", "1")
         while "{" in path:
             start, end = path.index("{"), path.index("}")

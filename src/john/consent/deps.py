@@ -16,7 +16,7 @@ from john.auth.deps import require
 from john.auth.principal import Principal
 from john.consent.access import STAFF_ROLES, Visibility, require_visibility
 from john.consent.audit import AuditEvent, EventType, append
-from john.errors import NotFound
+from john.errors import Forbidden, NotFound
 from john.records.models import Feed
 
 # Roles that may ever read a joined-up record; consent narrows it further.
@@ -35,9 +35,9 @@ def learner_access(
 ) -> Callable[..., Visibility]:
     """Build a dependency admitting callers who may see the path's learner.
 
-    With ``whole_record`` the caller must see everything (the learner, staff,
-    or a grant of the whole record); a partial view is treated as none,
-    because the handler shows the full record. Each admitted read is audited.
+    With ``whole_record`` the caller must see everything: the learner, staff,
+    or a grant of the whole record. A partial view counts as none, because the
+    handler shows the full record. Each admitted read is audited.
     """
 
     def dependency(
@@ -113,8 +113,49 @@ def check_learner_read(request: Request) -> None:
     _read_joined_record(request, principal)
 
 
+def _query_source_matches(request: Request, principal: Principal) -> bool:
+    return request.query_params.get("source") == principal.ukprn
+
+
+def check_feed_send(request: Request) -> None:
+    """Admit administrators, or a provider sending a feed as its own UKPRN."""
+    principal = require("feeds:write", roles=("provider", "administrator"))(request)
+    if principal.role == "provider" and not _query_source_matches(request, principal):
+        raise Forbidden(
+            f"a provider sends feeds as its own UKPRN {principal.ukprn}; set "
+            "source to it"
+        )
+
+
+def check_feed_list(request: Request) -> None:
+    """Admit staff, or a provider listing its own feeds (``source`` = its UKPRN)."""
+    principal = require(roles=("provider", *sorted(STAFF_ROLES)))(request)
+    if principal.role == "provider" and not _query_source_matches(request, principal):
+        raise Forbidden(
+            f"a provider lists only its own feeds; set source={principal.ukprn}"
+        )
+
+
+def check_feed_read(request: Request) -> None:
+    """Admit staff, or the provider that sent the path's feed (else 404)."""
+    principal = require(roles=("provider", *sorted(STAFF_ROLES)))(request)
+    feed_access(request, principal)
+
+
+_LINKAGE_STAFF = require("linkage:write", roles=sorted(STAFF_ROLES))
+
+
+def check_linkage(request: Request) -> None:
+    """Admit curators and administrators to linkage runs and match reviews."""
+    _LINKAGE_STAFF(request)
+
+
 ACCESS_CHECKS: dict[str, Callable[[Request], None]] = {
     "staff": check_learner_search,
     "learner_search": check_learner_search,
     "learner_read": check_learner_read,
+    "feed_send": check_feed_send,
+    "feed_list": check_feed_list,
+    "feed_read": check_feed_read,
+    "linkage": check_linkage,
 }

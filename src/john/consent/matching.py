@@ -1,7 +1,7 @@
 """Find the learner a claimed identity belongs to.
 
 Two stages: an exact match on folded name and date of birth, or on an
-identifier and date of birth, answers most requests from indexed columns. Only
+identifier and date of birth, resolves most requests from indexed columns. Only
 when it finds nothing does the linkage model (``find_learner_candidates``)
 score the claim, because that scores the claim against every stored person
 record and takes seconds on a large store.

@@ -43,14 +43,22 @@ def request_actor(request: Request) -> str:
     return str(actor)[:100]
 
 
-@router.post("/linkage/runs", response_model=LinkageReportOut)
+@router.post(
+    "/linkage/runs",
+    response_model=LinkageReportOut,
+    dependencies=[Depends(access_check("linkage"))],
+)
 def start_run(request: Request) -> LinkageReportOut:
     """Run linkage over every person record and return the counts."""
     report = service.run_linkage(request.app.state.sessions)
     return LinkageReportOut(**report.as_dict())
 
 
-@router.get("/linkage/runs", response_model=list[LinkageRunOut])
+@router.get(
+    "/linkage/runs",
+    response_model=list[LinkageRunOut],
+    dependencies=[Depends(access_check("linkage"))],
+)
 def list_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -60,7 +68,11 @@ def list_runs(
     return [run_out(run) for run in service.list_runs(session, limit, offset)]
 
 
-@router.get("/reviews", response_model=list[MatchReviewOut])
+@router.get(
+    "/reviews",
+    response_model=list[MatchReviewOut],
+    dependencies=[Depends(access_check("linkage"))],
+)
 def list_reviews(
     session: SessionDep,
     status: Annotated[
@@ -88,13 +100,21 @@ def review_detail(session: Session, review_id: int) -> MatchReviewDetail:
     )
 
 
-@router.get("/reviews/{review_id}", response_model=MatchReviewDetail)
+@router.get(
+    "/reviews/{review_id}",
+    response_model=MatchReviewDetail,
+    dependencies=[Depends(access_check("linkage"))],
+)
 def get_review(review_id: int, session: SessionDep) -> MatchReviewDetail:
     """Return a review with both records side by side and the comparison."""
     return review_detail(session, review_id)
 
 
-@router.post("/reviews/{review_id}/decision", response_model=MatchReviewOut)
+@router.post(
+    "/reviews/{review_id}/decision",
+    response_model=MatchReviewOut,
+    dependencies=[Depends(access_check("linkage"))],
+)
 def decide(review_id: int, body: DecisionIn, request: Request) -> MatchReviewOut:
     """Accept or reject a pending review and apply it to the learners."""
     review = service.decide_review(
@@ -107,7 +127,11 @@ def decide(review_id: int, body: DecisionIn, request: Request) -> MatchReviewOut
     return MatchReviewOut.model_validate(review)
 
 
-@router.get("/learners/{learner_id}/history", response_model=LearnerHistoryOut)
+@router.get(
+    "/learners/{learner_id}/history",
+    response_model=LearnerHistoryOut,
+    dependencies=[Depends(access_check("learner_read"))],
+)
 def history(learner_id: str, session: SessionDep) -> LearnerHistoryOut:
     """Return a learner's status and linkage events, oldest first."""
     events = service.learner_history(session, learner_id)

@@ -21,7 +21,7 @@ def signed_in_principal(request: Request) -> Principal | None:
         return None
 
 
-# Paths that always answer machines, never a browser page.
+# Paths whose errors are always problem details for machines, never pages.
 MACHINE_PREFIXES = ("/api/", "/xapi/", "/oruk/", "/.well-known/")
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from john.auth.deps import require
 from john.catalogue import duplicates, funding, service
 from john.catalogue.api import request_geocoder
 from john.catalogue.models import (
@@ -149,7 +150,11 @@ def _service_context(session: Session, found: Service) -> dict[str, Any]:
     }
 
 
-@router.get("/services/new", response_class=HTMLResponse)
+@router.get(
+    "/services/new",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def new_service_page(request: Request) -> HTMLResponse:
     """Render the form to add a service."""
     return _render(
@@ -199,7 +204,11 @@ def _service_form(
 FormText = Annotated[str, Form()]
 
 
-@router.post("/services", response_model=None)
+@router.post(
+    "/services",
+    response_model=None,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def create_service_page(
     request: Request,
     session: SessionDep,
@@ -281,7 +290,11 @@ def service_page(
     return _render(request, "service.html", context)
 
 
-@router.post("/services/{service_id}", response_model=None)
+@router.post(
+    "/services/{service_id}",
+    response_model=None,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def edit_service_page(
     request: Request,
     service_id: str,
@@ -399,7 +412,11 @@ def venue_page(request: Request, venue_id: str, session: SessionDep) -> HTMLResp
     )
 
 
-@router.get("/duplicates", response_class=HTMLResponse)
+@router.get(
+    "/duplicates",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def duplicates_page(request: Request, session: SessionDep) -> HTMLResponse:
     """Render the pending duplicate candidates with merge and keep-apart buttons."""
     return _render(
@@ -412,7 +429,11 @@ def duplicates_page(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
 
-@router.post("/duplicates/{candidate_id}", response_model=None)
+@router.post(
+    "/duplicates/{candidate_id}",
+    response_model=None,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def decide_duplicate_page(
     candidate_id: int, session: SessionDep, decision: FormText = ""
 ) -> Response:
@@ -422,7 +443,11 @@ def decide_duplicate_page(
     return RedirectResponse("/catalogue/duplicates", 303)
 
 
-@router.get("/imports", response_class=HTMLResponse)
+@router.get(
+    "/imports",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def imports_page(request: Request, session: SessionDep) -> HTMLResponse:
     """Render every import report with its counts by field."""
     reports = session.scalars(select(ImportReport).order_by(ImportReport.id.desc()))

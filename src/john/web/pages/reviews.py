@@ -34,7 +34,13 @@ FIELD_LABELS = {
 }
 
 
-@router.get("/reviews", response_class=HTMLResponse)
+@router.get(
+    "/reviews",
+    response_class=HTMLResponse,
+    dependencies=[
+        Depends(require("linkage:write", roles=("curator", "administrator")))
+    ],
+)
 def review_queue(
     request: Request, session: SessionDep, staff: StaffDep, status: str = "pending"
 ) -> HTMLResponse:
@@ -79,7 +85,12 @@ def review_page(
     )
 
 
-@router.post("/reviews/{review_id}/decision")
+@router.post(
+    "/reviews/{review_id}/decision",
+    dependencies=[
+        Depends(require("linkage:write", roles=("curator", "administrator")))
+    ],
+)
 def decide_from_form(
     request: Request,
     review_id: int,
