@@ -16,7 +16,7 @@ ALLOWED = {
     "reference": set(),
     "auth": set(),
     "identity": {"reference"},
-    "records": {"identity", "reference"},
+    "records": {"identity", "reference", "auth"},
     "lrs": {"records", "identity", "reference", "auth"},
     "consent": {"records", "identity", "reference", "auth"},
     "credentials": {"records", "identity", "reference", "consent", "auth"},

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 
 from john.config import Settings
+from john.errors import Forbidden
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -21,3 +22,23 @@ def get_settings(request: Request) -> Settings:
     """Return the settings the application was created with."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+def access_check(name: str) -> Callable[[Request], None]:
+    """Build a dependency that runs the access check installed under ``name``.
+
+    Capabilities below ``consent`` cannot import it, so their routers name a
+    check and the web face installs the implementation in
+    ``app.state.access_checks``. A missing check rejects the request, so a
+    router mounted without the checks fails closed.
+    """
+
+    def dependency(request: Request) -> None:
+        checks = getattr(request.app.state, "access_checks", {})
+        check = checks.get(name)
+        if check is None:
+            raise Forbidden(f"access check {name!r} is not installed; no access")
+        check(request)
+
+    dependency.john_access_check = name  # type: ignore[attr-defined]
+    return dependency

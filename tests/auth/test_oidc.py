@@ -197,7 +197,7 @@ def test_oidc_tampered_state_is_rejected(client, provider) -> None:
     assert response.status_code == 401
 
 
-def test_oidc_unconfigured_is_configuration_error(client) -> None:
+def test_oidc_unconfigured_is_not_found(client) -> None:
     response = client.get("/signin/oidc", follow_redirects=False)
-    assert response.status_code == 500
-    assert "JOHN_OIDC_ISSUER" in response.json()["detail"]
+    assert response.status_code == 404
+    assert "not set up" in response.json()["detail"]

@@ -6,13 +6,21 @@ import re
 
 import pytest
 
+from john.auth.testing import TEST_PASSWORD, add_user
 from sample_learners import seed
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seeded(session_factory):
+def seeded(session_factory, page, live_server):
+    # These pages are for staff; sign the browser in as a curator first.
+    add_user(session_factory, "curator", "curator")
+    page.goto(f"{live_server}/signin")
+    page.get_by_label("Username").fill("curator")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/")
     return seed(session_factory)
 
 
@@ -80,8 +88,9 @@ def test_tab_reaches_skip_link_first(page, live_server, seeded) -> None:
 
 def test_keyboard_only_search_and_open(page, live_server, seeded) -> None:
     page.goto(f"{live_server}/learners")
-    # Skip link, then the header name and three menu links, then the field.
-    for _ in range(6):
+    # Skip link, the header name, three menu links and the sign-out button,
+    # then the field.
+    for _ in range(7):
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
 

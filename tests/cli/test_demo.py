@@ -97,6 +97,10 @@ def test_demo_links_both_providers(
     names = {row.provenance.source_name for row in record.achievements}
     assert {"The Open University", "Cranfield University"} <= names
 
+    password_file = tmp_path / "data" / "demo" / "demo-password.txt"
+    assert f"as demo (a curator) with the password in {password_file}" in output
+    assert password_file.stat().st_mode & 0o077 == 0
+
 
 def test_demo_second_run_changes_nothing(
     database_url, session_factory, tmp_path, shared_data

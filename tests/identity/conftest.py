@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.identity.models import PersonRecord
+from john.identity.synthetic import generate_people
 
 _refs = itertools.count(1)
 
@@ -57,3 +58,16 @@ def person(
         "postcode": postcode,
         **extra,
     }
+
+
+@pytest.fixture
+def crowd(add_records: Callable[..., list[int]]) -> list[int]:
+    """Store 80 distinct synthetic people so name frequencies look realistic."""
+    people = [
+        {key: value for key, value in record.items() if key != "person_key"}
+        for record in generate_people(80, seed=11)
+        if record["source_person_ref"].endswith("-0")
+    ]
+    for record in people:
+        record["source_person_ref"] = "crowd-" + record["source_person_ref"]
+    return add_records(*people)

@@ -37,9 +37,7 @@ def test_get_sends_required_headers(xapi) -> None:
 
 
 def test_missing_version_header_rejected(xapi) -> None:
-    response = xapi.client.get(
-        "/xapi/statements", headers={"Authorization": xapi.auth}
-    )
+    response = xapi.client.get("/xapi/statements", headers={"Authorization": xapi.auth})
     assert response.status_code == 400
     assert "X-Experience-API-Version" in response.json()["detail"]
 
@@ -199,8 +197,9 @@ def test_statement_ref_matches_target_filter(xapi) -> None:
     referring = xapi.post_statements(
         statement(object={"objectType": "StatementRef", "id": target})
     ).json()[0]
-    found = [s["id"] for s in xapi.get_statements(activity=activity).json()[
-        "statements"]]
+    found = [
+        s["id"] for s in xapi.get_statements(activity=activity).json()["statements"]
+    ]
     assert found == [referring, target]
 
 

@@ -38,7 +38,10 @@ class Xapi:
 def with_version(xapi: Xapi, version: str) -> Xapi:
     copy = Xapi.__new__(Xapi)
     copy.client, copy.key, copy.auth, copy.version = (
-        xapi.client, xapi.key, xapi.auth, version,
+        xapi.client,
+        xapi.key,
+        xapi.auth,
+        version,
     )
     return copy
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from john.auth.testing import add_user, sign_in
 from sample_learners import seed
 
 
 @pytest.fixture
-def seeded(session_factory):
+def seeded(session_factory, client):
+    # These pages are for staff; sign the client in as a curator.
+    add_user(session_factory, "curator", "curator")
+    sign_in(client, "curator")
     return seed(session_factory)
 
 

@@ -8,8 +8,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 # A hash verified when the account does not exist, so a missing user costs as
-# much time as a wrong password and usernames cannot be probed by timing.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# much time as a wrong password and usernames cannot be probed by timing. It is
+# made on first use so that importing the module stays cheap.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password")
+    return _DUMMY_HASH
 
 
 def hash_secret(secret: str) -> str:
@@ -20,7 +28,9 @@ def hash_secret(secret: str) -> str:
 def verify_secret(stored_hash: str | None, secret: str) -> bool:
     """Return whether ``secret`` matches ``stored_hash``; ``None`` never matches."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and bool(stored_hash)
+        return _hasher.verify(stored_hash or _dummy_hash(), secret) and bool(
+            stored_hash
+        )
     except (VerificationError, InvalidHashError):
         return False
 

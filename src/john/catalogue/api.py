@@ -35,7 +35,7 @@ from john.catalogue.schemas import (
 )
 from john.catalogue.search import SearchQuery
 from john.catalogue.search import search as run_search
-from john.deps import get_session
+from john.deps import access_check, get_session
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -125,7 +125,7 @@ def oruk_service_at_locations(
     query.postcode, query.proximity = postcode, proximity
     return _oruk(
         oruk_export.list_service_at_locations(
-            session, query, page, per_page, _geocoder(request, session)
+            session, query, page, per_page, request_geocoder(request, session)
         )
     )
 
@@ -187,7 +187,8 @@ def oruk_organization(org_id: str, session: SessionDep) -> JSONResponse:
     return _oruk(oruk_export.organization_document(session, org_id))
 
 
-def _geocoder(request: Request, session: Session) -> Geocoder:
+def request_geocoder(request: Request, session: Session) -> Geocoder:
+    """Return the application's prepared geocoder, else one on the store."""
     # The geocoder reads the registers from the store; a test or deployment
     # may hang a prepared one (with register files added) on the app state.
     prepared = getattr(request.app.state, "catalogue_geocoder", None)
@@ -279,8 +280,8 @@ def search_catalogue(
     query: Annotated[SearchQuery, Depends(search_query)],
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Search services and courses; each result says why it matched."""
-    result = run_search(session, query, _geocoder(request, session))
+    """Search services, courses and venues, with the reasons for each result."""
+    result = run_search(session, query, request_geocoder(request, session))
     return {
         "total": result.total,
         "page": result.page,
@@ -289,7 +290,11 @@ def search_catalogue(
     }
 
 
-@router.post("/services", status_code=201)
+@router.post(
+    "/services",
+    status_code=201,
+    dependencies=[Depends(access_check("staff"))],
+)
 def create_service(
     data: ServiceInput,
     actor: ActorDep,
@@ -301,7 +306,10 @@ def create_service(
     return created.oruk_json
 
 
-@router.patch("/services/{service_id}")
+@router.patch(
+    "/services/{service_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def edit_service(
     service_id: str,
     data: ServiceInput,
@@ -314,7 +322,10 @@ def edit_service(
     return edited.oruk_json
 
 
-@router.put("/services/{service_id}/schedules")
+@router.put(
+    "/services/{service_id}/schedules",
+    dependencies=[Depends(access_check("staff"))],
+)
 def replace_schedules(
     service_id: str,
     data: list[ScheduleInput],
@@ -327,7 +338,11 @@ def replace_schedules(
     return edited.oruk_json
 
 
-@router.post("/services/{service_id}/exceptions", status_code=201)
+@router.post(
+    "/services/{service_id}/exceptions",
+    status_code=201,
+    dependencies=[Depends(access_check("staff"))],
+)
 def add_exception(
     service_id: str,
     data: ScheduleExceptionInput,
@@ -340,7 +355,10 @@ def add_exception(
     return {"id": added.id, **data.model_dump(mode="json")}
 
 
-@router.get("/revisions/{entity_type}/{entity_id}")
+@router.get(
+    "/revisions/{entity_type}/{entity_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def revisions(
     entity_type: str, entity_id: str, session: SessionDep
 ) -> list[dict[str, Any]]:
@@ -388,7 +406,11 @@ def course_as_dict(session: Session, course: Course) -> dict[str, Any]:
     }
 
 
-@router.post("/courses", status_code=201)
+@router.post(
+    "/courses",
+    status_code=201,
+    dependencies=[Depends(access_check("staff"))],
+)
 def create_course(
     data: CourseInput,
     actor: ActorDep,
@@ -400,7 +422,10 @@ def create_course(
     return course_as_dict(session, created)
 
 
-@router.patch("/courses/{course_id}")
+@router.patch(
+    "/courses/{course_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def edit_course(
     course_id: str,
     data: CourseInput,
@@ -442,7 +467,11 @@ def list_funding(session: SessionDep) -> list[dict[str, Any]]:
     return [funding_as_dict(row) for row in rows]
 
 
-@router.post("/funding-sources", status_code=201)
+@router.post(
+    "/funding-sources",
+    status_code=201,
+    dependencies=[Depends(access_check("staff"))],
+)
 def create_funding(
     data: FundingSourceInput,
     actor: ActorDep,
@@ -454,7 +483,10 @@ def create_funding(
     return funding_as_dict(created)
 
 
-@router.patch("/funding-sources/{source_id}")
+@router.patch(
+    "/funding-sources/{source_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def edit_funding(
     source_id: str,
     data: FundingSourceInput,
@@ -511,7 +543,11 @@ def venue_as_dict(venue: Location) -> dict[str, Any]:
     return {key: getattr(venue, key) for key in keys}
 
 
-@router.post("/venues", status_code=201)
+@router.post(
+    "/venues",
+    status_code=201,
+    dependencies=[Depends(access_check("staff"))],
+)
 def create_venue(
     request: Request,
     data: VenueInput,
@@ -519,12 +555,17 @@ def create_venue(
     session: SessionDep,
 ) -> dict[str, Any]:
     """Add a learning venue, placed by its postcode or local authority."""
-    created = service.save_venue(session, data, actor, _geocoder(request, session))
+    created = service.save_venue(
+        session, data, actor, request_geocoder(request, session)
+    )
     session.commit()
     return venue_as_dict(created)
 
 
-@router.patch("/venues/{venue_id}")
+@router.patch(
+    "/venues/{venue_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def edit_venue(
     request: Request,
     venue_id: str,
@@ -534,7 +575,7 @@ def edit_venue(
 ) -> dict[str, Any]:
     """Change a learning venue."""
     edited = service.save_venue(
-        session, data, actor, _geocoder(request, session), venue_id
+        session, data, actor, request_geocoder(request, session), venue_id
     )
     session.commit()
     return venue_as_dict(edited)
@@ -546,7 +587,10 @@ def get_venue(venue_id: str, session: SessionDep) -> dict[str, Any]:
     return venue_as_dict(service.get_entity(session, Location, venue_id, "venue"))
 
 
-@router.get("/imports")
+@router.get(
+    "/imports",
+    dependencies=[Depends(access_check("staff"))],
+)
 def list_imports(session: SessionDep) -> list[dict[str, Any]]:
     """Return every import report, newest first, without the problem lists."""
     rows = session.scalars(select(ImportReport).order_by(ImportReport.id.desc()))
@@ -556,7 +600,10 @@ def list_imports(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/imports/{report_id}")
+@router.get(
+    "/imports/{report_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def get_import(report_id: int, session: SessionDep) -> dict[str, Any]:
     """Return one import report with its problems."""
     return report_as_dict(
@@ -564,7 +611,10 @@ def get_import(report_id: int, session: SessionDep) -> dict[str, Any]:
     )
 
 
-@router.get("/duplicates")
+@router.get(
+    "/duplicates",
+    dependencies=[Depends(access_check("staff"))],
+)
 def list_duplicates(
     *, status: str = "pending", session: SessionDep
 ) -> list[dict[str, Any]]:
@@ -572,7 +622,10 @@ def list_duplicates(
     return [pair.as_dict() for pair in duplicates.list_candidates(session, status)]
 
 
-@router.post("/duplicates/{candidate_id}")
+@router.post(
+    "/duplicates/{candidate_id}",
+    dependencies=[Depends(access_check("staff"))],
+)
 def decide_duplicate(
     candidate_id: int,
     data: DuplicateDecision,

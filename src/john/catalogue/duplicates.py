@@ -1,8 +1,8 @@
 """Likely duplicates across feeds: the same service published by two bodies.
 
-Pairs are only compared when they share something cheap to index (an e-mail
-address, a web host, a postcode or an uncommon name word), so the work grows
-with the number of plausible pairs, not with the square of the catalogue.
+Pairs are only compared when they share something cheap to index: an e-mail
+address, a web host, a postcode or an uncommon name word. The work therefore
+grows with the number of plausible pairs, not with the square of the catalogue.
 A pair is proposed when the names are similar and the two records also share
 a way to reach or find the service; similar names alone are common among
 unrelated local groups ("Lunch Club").
@@ -60,7 +60,7 @@ STOPWORDS = {
     "ltd",
 }
 # Council and platform hosts serve many unrelated services, so a shared host
-# there says nothing.
+# there is no evidence.
 SHARED_HOSTS = (
     "gov.uk",
     "facebook.com",
@@ -109,7 +109,11 @@ def _records(session: Session) -> list[_Record]:
         ).join(Location, Location.id == ServiceAtLocation.location_id)
     )
     for service_id, postcode, latitude, longitude in rows:
-        point = (latitude, longitude) if latitude is not None else None
+        point = (
+            (latitude, longitude)
+            if latitude is not None and longitude is not None
+            else None
+        )
         places.setdefault(service_id, (postcode, point))
 
     records = []
@@ -294,8 +298,8 @@ def decide(
 ) -> CandidateView:
     """Record a curator's decision on a candidate.
 
-    Merging keeps the first service in search and takes the second out of it;
-    both stay in the ORUK feed, because each publisher's record is theirs.
+    Merging keeps the first service in search and takes the second out of it.
+    Both stay in the ORUK feed, because each record belongs to its publisher.
     """
     row = session.get(DuplicateCandidate, candidate_id)
     if row is None:

@@ -1,4 +1,4 @@
-"""Which funding sources fit a person and a course, and why.
+"""Funding fit: the funding sources that fit a person and a course, with reasons.
 
 A funding source states its rules about the person (age, residency, prior
 attainment, employment or benefit status, sector) and about the course
@@ -75,7 +75,7 @@ def person_fits(
 ) -> tuple[bool, list[str]]:
     """Check the dates and the person rules of ``source``; return verdict and reasons.
 
-    A rule the person gives no answer to counts as not met, because the
+    A rule whose fact the person does not give counts as not met, because the
     funder would ask for it.
     """
     today = today or date.today()
@@ -102,7 +102,9 @@ def person_fits(
                 person.age is not None and low <= person.age <= high,
                 reasons,
                 f"age {person.age} is within {span}",
-                f"age {person.age} is outside {span}",
+                f"age {person.age} is outside {span}"
+                if person.age is not None
+                else f"age not given; needs {span}",
             )
         )
     if source.residency:

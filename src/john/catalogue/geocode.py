@@ -148,6 +148,10 @@ class Geocoder:
                 longitude = float(row["long"])
             except (KeyError, TypeError, ValueError):
                 continue
+            # Some copies of the register carry the centroids under swapped
+            # "long" and "lat" headers, and only one order gives a point in the UK.
+            if not is_in_uk(latitude, longitude) and is_in_uk(longitude, latitude):
+                latitude, longitude = longitude, latitude
             name = row.get("nice-name") or row.get("official-name") or code
             self._authorities.setdefault(code, (latitude, longitude, name))
             names = [row.get("official-name", ""), row.get("nice-name", "")]

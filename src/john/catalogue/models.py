@@ -3,8 +3,8 @@ funding sources, learning venues, the search index, revisions and import reports
 
 Directory tables follow the HSDS 3.0 names (``organization``, ``service``,
 ``location``, ``service_at_location`` …) with a ``catalogue_`` prefix. Their ids
-are the UUIDs that ORUK requires; an id that a feed sends in another shape is
-replaced on import by a UUID derived from it, and the original kept in
+are the UUIDs that ORUK requires. An id that a feed sends in another shape is
+replaced on import by a UUID derived from it, and the original is kept in
 ``source_id``.
 """
 
@@ -90,7 +90,7 @@ class Service(Base):
 class Location(Base):
     """A place where services or courses are delivered; a learning venue if flagged.
 
-    ``coordinate_source`` says where the latitude and longitude came from:
+    ``coordinate_source`` records where the latitude and longitude came from:
     ``feed``, ``postcode`` or ``local_authority_centroid``.
     """
 
@@ -226,7 +226,7 @@ class ScheduleException(Base):
 
 
 class CostOption(Base):
-    """A price of a service or course, in pounds sterling unless ``currency`` says."""
+    """A price of a service, in pounds sterling unless ``currency`` is another."""
 
     __tablename__ = "catalogue_cost_options"
 
@@ -356,7 +356,7 @@ class Course(Base):
 
 
 class FundingSource(Base):
-    """A funding scheme: who pays, for what, for whom, how much and until when.
+    """A funding scheme: the funder, what it pays for, its rules, cap and dates.
 
     Empty rule lists mean no restriction on that rule.
     """
@@ -410,7 +410,7 @@ class SearchEntry(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float, index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
     location_name: Mapped[str | None] = mapped_column(Text)
     minimum_age: Mapped[float | None] = mapped_column(Float)
     maximum_age: Mapped[float | None] = mapped_column(Float)

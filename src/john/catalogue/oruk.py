@@ -77,14 +77,16 @@ BATCH_SIZE = 500
 def read_oruk_records(path: Path) -> Iterator[dict[str, Any]]:
     """Yield service records from a feed file or a folder of saved API pages.
 
-    A file holds a JSON list of services, one API page (an object with
+    A file contains a JSON list of services, one API page (an object with
     ``contents``, or ``content`` in the v1 API) or a single service. A folder
     is read file by file in name order.
     """
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".json")
         if not files:
-            raise FeedError(f"folder {path} holds no .json files; save the pages there")
+            raise FeedError(
+                f"folder {path} contains no .json files; save the pages there"
+            )
         for file in files:
             yield from _records_in_file(file)
         return

@@ -211,7 +211,7 @@ def _service_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.search and search.WORD.findall(query.search):
-        text_condition, _rank = search._text_condition(
+        text_condition = search.text_filter(
             session, search.WORD.findall(query.search.lower())[:12]
         )
         conditions.append(
@@ -345,14 +345,16 @@ def list_service_at_locations(
             Location.latitude.between(min_lat, max_lat),
             Location.longitude.between(min_lon, max_lon),
         )
-        rows = [
-            row
-            for row in session.execute(statement).all()
-            if haversine_km(
-                found.latitude, found.longitude, row[2].latitude, row[2].longitude
+        rows = []
+        for row in session.execute(statement).all():
+            latitude, longitude = row[2].latitude, row[2].longitude
+            if latitude is None or longitude is None:
+                continue
+            distance = haversine_km(
+                found.latitude, found.longitude, latitude, longitude
             )
-            <= radius_km
-        ]
+            if distance <= radius_km:
+                rows.append(row)
         total = len(rows)
         rows = rows[(page - 1) * per_page : page * per_page]
     else:

@@ -106,7 +106,7 @@ def parse_opening_hours(value: str | None) -> list[tuple[str, str]]:
 def import_libraries(session: Session, path: Path, geocoder: Geocoder) -> ImportReport:
     """Import public libraries (Libraries Hacked schema CSV) as learning venues.
 
-    Coordinates come from the postcode if the postcode register knows it, else
+    Coordinates come from the postcode if the postcode register contains it, else
     from the centroid of the library's local authority; the report counts each.
     Closed libraries are rejected.
     """

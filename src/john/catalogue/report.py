@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from john.catalogue.models import ImportReport
 from john.db import utcnow
 
-# Problems kept in full in the stored report; the counts by field cover all.
+# Fixes kept in full in the stored report; the counts by field cover all.
 MAX_PROBLEMS_KEPT = 500
 
 
@@ -70,7 +70,8 @@ class ReportBuilder:
 
     def _note(self, record_id: str, field_name: str, reason: str, action: str) -> None:
         self.by_field[field_name][f"{action}: {reason}"] += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
+        # Every rejection is kept, because each one is a record left out.
+        if action == "rejected" or len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append(
                 {
                     "record": record_id,

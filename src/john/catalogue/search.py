@@ -63,7 +63,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 @dataclass
 class SearchQuery:
-    """What a searcher asks for; every field left empty is no restriction."""
+    """A search request; every field left empty is no restriction."""
 
     text: str | None = None
     kind: str | None = None
@@ -208,26 +208,101 @@ def course_entry(
     }
 
 
-def _text_condition(
-    session: Session, words: list[str]
-) -> tuple[ColumnElement[bool], Any]:
+def venue_entry(venue: Location) -> dict[str, Any]:
+    """Return the search index row of a learning venue."""
+    facilities = []
+    if venue.wifi:
+        facilities.append("wifi")
+    if venue.public_devices:
+        facilities.append("computers")
+    if venue.study_spaces:
+        facilities.append("study spaces")
+    body = " ".join(
+        filter(
+            None,
+            [
+                venue.description,
+                venue.address_1,
+                venue.city,
+                venue.local_authority,
+                venue.connectivity,
+                " ".join(facilities),
+            ],
+        )
+    )
+    return {
+        "kind": "venue",
+        "entry_id": venue.id,
+        "title": venue.name or "",
+        "body": body,
+        "latitude": venue.latitude,
+        "longitude": venue.longitude,
+        "location_name": venue.name,
+        "minimum_age": None,
+        "maximum_age": None,
+        "delivery_modes": "in_person",
+        "cost": None,
+        "is_free": True,
+        "level": None,
+    }
+
+
+def index_venue(session: Session, venue: Location) -> None:
+    """Create or refresh the search entry of a learning venue."""
+    upsert(session, SearchEntry.__table__, [venue_entry(venue)], ["kind", "entry_id"])
+
+
+def text_filter(
+    session: Session, words: list[str], location_index_first: bool = False
+) -> ColumnElement[bool]:
+    """Return a condition: the entry contains every one of ``words``.
+
+    With ``location_index_first`` SQLite is steered to scan the latitude and
+    longitude index and test each row against the set of text matches. A
+    common word matches tens of thousands of entries while a bounding box
+    contains a few thousand, so this beats looking up every match by id.
+    """
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("english", " ".join(words))
-        vector = literal_column("catalogue_search_entries.search_vector")
-        return vector.op("@@")(query), func.ts_rank(vector, query).desc()
-    fts = " ".join(f'"{word}"' for word in words)
+        vector: ColumnElement[Any] = literal_column(
+            "catalogue_search_entries.search_vector"
+        )
+        return vector.op("@@")(query)
+    matches = text(
+        "SELECT rowid FROM catalogue_search_fts WHERE catalogue_search_fts MATCH :fts"
+    ).bindparams(fts=_fts_query(words))
+    # "+ 0" stops SQLite from driving the query by primary-key lookups.
+    column = SearchEntry.id + 0 if location_index_first else SearchEntry.id
+    return column.in_(matches.columns(rowid=Integer))
+
+
+def _fts_query(words: list[str]) -> str:
+    # Quoting each word makes FTS5 read it as a string, never as an operator.
+    return " ".join(f'"{word}"' for word in words)
+
+
+def _ranked(session: Session, statement: Any, words: list[str]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        query = func.plainto_tsquery("english", " ".join(words))
+        vector: ColumnElement[Any] = literal_column(
+            "catalogue_search_entries.search_vector"
+        )
+        return statement.where(vector.op("@@")(query)).order_by(
+            func.ts_rank(vector, query).desc()
+        )
     matches = (
         text(
-            "SELECT rowid AS rowid, bm25(catalogue_search_fts, 10.0, 1.0) AS rank "
+            "SELECT rowid, bm25(catalogue_search_fts, 10.0, 1.0) AS rank "
             "FROM catalogue_search_fts WHERE catalogue_search_fts MATCH :fts"
         )
-        .bindparams(fts=fts)
+        .bindparams(fts=_fts_query(words))
         .columns(rowid=Integer, rank=Float)
         .subquery("fts")
     )
     # bm25 returns lower-is-better scores, hence ascending order.
-    rank = select(matches.c.rank).where(matches.c.rowid == SearchEntry.id)
-    return SearchEntry.id.in_(select(matches.c.rowid)), rank.scalar_subquery().asc()
+    return statement.join(matches, matches.c.rowid == SearchEntry.id).order_by(
+        matches.c.rank.asc()
+    )
 
 
 def _open_condition(
@@ -314,12 +389,7 @@ def search(
         query.latitude, query.longitude = found.latitude, found.longitude
 
     conditions: list[ColumnElement[bool]] = []
-    order: list[Any] = []
     words = WORD.findall((query.text or "").lower())[:12]
-    if words:
-        condition, rank = _text_condition(session, words)
-        conditions.append(condition)
-        order.append(rank)
     if query.kind:
         conditions.append(SearchEntry.kind == query.kind)
     if query.taxonomy_term_id:
@@ -355,26 +425,32 @@ def search(
         conditions.append(funding.course_condition(fitting))
 
     if query.latitude is not None and query.longitude is not None:
-        return _search_near(session, query, conditions, order, words, fitting)
-    return _search_paged(session, query, conditions, order, words, fitting)
+        return _search_near(session, query, conditions, words, fitting)
+    return _search_paged(session, query, conditions, words, fitting)
 
 
 def _search_paged(
     session: Session,
     query: SearchQuery,
     conditions: list[ColumnElement[bool]],
-    order: list[Any],
     words: list[str],
     fitting: list[funding.FundingFit],
 ) -> SearchResult:
-    total = (
-        session.scalar(select(func.count()).select_from(SearchEntry).where(*conditions))
-        or 0
-    )
+    if words:
+        counted = session.scalar(
+            select(func.count())
+            .select_from(SearchEntry)
+            .where(text_filter(session, words), *conditions)
+        )
+        statement = _ranked(session, select(SearchEntry).where(*conditions), words)
+    else:
+        counted = session.scalar(
+            select(func.count()).select_from(SearchEntry).where(*conditions)
+        )
+        statement = select(SearchEntry).where(*conditions)
+    total = counted or 0
     rows = session.scalars(
-        select(SearchEntry)
-        .where(*conditions)
-        .order_by(*order, SearchEntry.title, SearchEntry.id)
+        statement.order_by(SearchEntry.title, SearchEntry.id)
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
     ).all()
@@ -386,7 +462,6 @@ def _search_near(
     session: Session,
     query: SearchQuery,
     conditions: list[ColumnElement[bool]],
-    order: list[Any],
     words: list[str],
     fitting: list[funding.FundingFit],
 ) -> SearchResult:
@@ -394,6 +469,11 @@ def _search_near(
     min_lat, max_lat, min_lon, max_lon = bounding_box(
         query.latitude, query.longitude, query.radius_km
     )
+    if words:
+        conditions = [
+            text_filter(session, words, location_index_first=True),
+            *conditions,
+        ]
     candidates = session.execute(
         select(SearchEntry.id, SearchEntry.latitude, SearchEntry.longitude).where(
             *conditions,
@@ -403,6 +483,8 @@ def _search_near(
     ).all()
     near: list[tuple[float, int]] = []
     for entry_id, latitude, longitude in candidates:
+        if latitude is None or longitude is None:
+            continue
         distance = haversine_km(query.latitude, query.longitude, latitude, longitude)
         if distance <= query.radius_km:
             near.append((distance, entry_id))

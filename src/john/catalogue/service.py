@@ -518,6 +518,7 @@ def save_venue(
         venue.longitude = found_point.longitude if found_point else None
         venue.coordinate_source = found_point.source if found_point else None
     session.flush()
+    search.index_venue(session, venue)
     record_revision(session, "venue", venue.id, action, actor, before, after)
     return venue
 
@@ -552,7 +553,9 @@ def get_or_create_taxonomy(
     return taxonomy
 
 
-def get_entity(session: Session, model: type[Any], entity_id: str, label: str) -> Any:
+def get_entity(
+    session: Session, model: type[Any], entity_id: str | int, label: str
+) -> Any:
     """Return one row by id or raise NotFound naming ``label``."""
     row = session.get(model, entity_id)
     if row is None:

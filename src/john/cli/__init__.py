@@ -36,6 +36,8 @@ COMMAND_MODULES: list[str] = [
     "john.cli.catalogue",
     "john.cli.auth",
     "john.cli.records",
+    "john.cli.identity",
+    "john.cli.consent",
 ]
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)

@@ -109,8 +109,13 @@ def import_oruk_command(
         raise typer.BadParameter(
             "give either a PATH or --url, not both", param_hint="PATH"
         )
-    records = fetch_oruk_pages(url) if url else read_oruk_records(path)
-    label = source or (url if url else path.stem)
+    if url:
+        records = fetch_oruk_pages(url)
+        label = source or url
+    else:
+        assert path is not None
+        records = read_oruk_records(path)
+        label = source or path.stem
     with context.sessions()() as session:
         report = import_oruk(
             session, records, label, _geocoder(session), local_authority
@@ -202,7 +207,7 @@ def search_command(
     level: int = typer.Option(None, help="Course level (RQF 0-8 or FHEQ 4-8)."),
     limit: int = typer.Option(20, help="Number of results to show (1-100)."),
 ) -> None:
-    """Search services, courses and venues and say why each matched."""
+    """Search services, courses and venues and print why each matched."""
 
     query = SearchQuery(
         text=text,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from john.records.models import Achievement, Experience
 from john.reference.models import RegisterLoad
 
 log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
 
 
 def register(app: typer.Typer) -> None:
@@ -90,13 +93,25 @@ def demo(
     """Load registers, ingest two providers' feeds, link learners and serve the hub."""
     started = time.perf_counter()
     settings = context.settings()
+    # Alembic logs every migration step at INFO, which buries the summary a new
+    # user is looking for.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = context.engine()
     factory = context.sessions()
 
     summary = run_demo(factory, settings.reference_dir, settings.data_dir / "demo")
+    password_file = ensure_demo_user(factory, settings.data_dir / "demo")
     summary.seconds = time.perf_counter() - started
     base_url = f"http://127.0.0.1:{port or settings.port}"
     print_summary(summary, base_url)
+    context.console.print(
+        f"sign in at {base_url}/signin as {DEMO_USER} (a curator) with the "
+        f"password in {password_file}",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    context.console.print(f"done in {summary.seconds:.1f} s")
 
     if serve:
         import uvicorn
@@ -108,6 +123,35 @@ def demo(
         uvicorn.run(
             application, host="127.0.0.1", port=port or settings.port, log_config=None
         )
+
+
+def ensure_demo_user(factory: sessionmaker[Session], out_dir: Path) -> Path:
+    """Create the demo curator account once, with its password in a private file.
+
+    The password is random and written only to ``out_dir`` with mode 0600, so
+    it appears neither in the output nor in logs. A later run keeps the
+    account and the file as they are.
+    """
+    from john.auth import service as auth
+    from john.auth.models import User
+
+    password_file = out_dir / "demo-password.txt"
+    with factory() as session:
+        if session.scalar(select(User.id).where(User.username == DEMO_USER)):
+            return password_file
+        password = secrets.token_urlsafe(18)
+        auth.create_user(
+            session,
+            username=DEMO_USER,
+            role="curator",
+            password=password,
+            display_name="Demo curator",
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        password_file.touch(mode=0o600)
+        password_file.write_text(password + "\n", encoding="utf-8")
+        session.commit()
+    return password_file
 
 
 def run_demo(
@@ -139,9 +183,7 @@ def run_demo(
             .where(PersonRecord.learner_id.is_(None))
         )
     if unlinked or any(feed.new for feed in summary.feeds):
-        from john.identity.service import run_linkage
-
-        run_linkage(factory, progress=None)
+        _link(factory)
         summary.linkage_ran = True
 
     with factory() as session:
@@ -229,6 +271,24 @@ def _ingest(factory: sessionmaker[Session], feed: ProviderFeed) -> FeedCounts:
     )
 
 
+def _link(factory: sessionmaker[Session]) -> None:
+    from john.identity.service import run_linkage
+
+    with Progress(
+        TextColumn("link learners: {task.description}"),
+        BarColumn(),
+        console=context.error_console,
+        disable=not context.is_interactive(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading records", total=4)
+
+        def advance(stage: str, step: int, total: int) -> None:
+            bar.update(task, description=stage, completed=step, total=total)
+
+        run_linkage(factory, progress=advance)
+
+
 def _count_store(session: Session, summary: DemoSummary) -> None:
     # Group person records under the learner they end at, following one merge
     # step, so a learner merged but not yet repointed is not counted twice.
@@ -314,4 +374,3 @@ def print_summary(summary: DemoSummary, base_url: str) -> None:
             f"a learner with records from both providers: "
             f"{base_url}/learners/{summary.example_learner}"
         )
-    out(f"done in {summary.seconds:.1f} s")

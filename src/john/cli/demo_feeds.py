@@ -287,7 +287,7 @@ def render_csv(feed_type: str, rows: list[dict[str, str]]) -> bytes:
 
 
 def write_if_changed(path: Path, content: bytes) -> bool:
-    """Write ``content`` to ``path`` unless it already contains it; return whether it wrote."""
+    """Write ``content`` to ``path`` unless it is there already; return if written."""
     if path.is_file() and path.read_bytes() == content:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)

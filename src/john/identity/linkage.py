@@ -15,7 +15,6 @@ Two thresholds split the scored pairs (``match_probability``):
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -25,8 +24,10 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from splink.internals.exceptions import SplinkException
 
-from john.errors import ConfigurationError
+from john.errors import ConfigurationError, JohnError
+from john.identity import identifiers
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ TRAINING_SEED = 20260101
 class Thresholds:
     """Match probabilities that split scored pairs into links, reviews and drops."""
 
-    match: float = 0.95
+    match: float = 0.9
     review: float = 0.5
 
     def __post_init__(self) -> None:
@@ -88,12 +89,14 @@ class LinkageOutcome:
 
 # --- identifiers -----------------------------------------------------------
 
-# TODO: use the identifier schemes module of john.identity once it exists; these
-# checks cover format and the ULN and UPN check characters only.
-_NI_NUMBER = re.compile(
-    r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$"
-)
-_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+# Each scheme's validator returns the canonical form or raises InvalidIdentifier.
+_VALIDATORS = {
+    "uln": identifiers.validate_uln,
+    "upn": identifiers.validate_upn,
+    "ni_number": identifiers.validate_nino,
+    "ucas_id": identifiers.validate_ucas_personal_id,
+    "husid": identifiers.validate_husid,
+}
 
 
 def uln_check_digit(first_nine: str) -> int | None:
@@ -113,41 +116,18 @@ def uln_check_digit(first_nine: str) -> int | None:
     return 10 - remainder
 
 
-def _valid_uln(value: str) -> bool:
-    if not re.fullmatch(r"\d{10}", value) or value[0] == "0":
-        return False
-    return uln_check_digit(value[:9]) == int(value[9])
-
-
-def _valid_upn(value: str) -> bool:
-    # DfE UPN: a check letter, then 12 characters; weights 2..13 mod 23.
-    if not re.fullmatch(r"[A-Z]\d{11}[0-9A-Z]", value):
-        return False
-    body = value[1:]
-    total = 0
-    for weight, char in enumerate(body, start=2):
-        number = int(char) if char.isdigit() else _UPN_LETTERS.index(char)
-        total += weight * number
-    return _UPN_LETTERS[total % 23] == value[0]
-
-
-_VALIDATORS = {
-    "uln": _valid_uln,
-    "upn": _valid_upn,
-    "ni_number": lambda value: bool(_NI_NUMBER.fullmatch(value)),
-    "ucas_id": lambda value: bool(re.fullmatch(r"\d{10}", value)),
-    "husid": lambda value: bool(re.fullmatch(r"\d{13}", value)),
-}
-
-
 def normalise_identifier(scheme: str, value: object) -> str | None:
     """Return the identifier in canonical form, or None if missing or invalid."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = re.sub(r"[\s-]", "", str(value)).upper()
+    # Providers write identifiers with spaces or hyphens between groups.
+    text = re.sub(r"[\s-]", "", str(value))
     if not text:
         return None
-    return text if _VALIDATORS[scheme](text) else None
+    try:
+        return _VALIDATORS[scheme](text)
+    except identifiers.InvalidIdentifier:
+        return None
 
 
 # --- preparation -----------------------------------------------------------
@@ -201,6 +181,8 @@ select
         else postcode_compact end as postcode,
     case when regexp_matches(postcode_compact, '{UK_POSTCODE}')
         then postcode_compact[:-4] end as postcode_outward,
+    array_to_string(list_sort(string_split(postcode_compact, '')), '')
+        as postcode_sorted,
     email, uln, upn, ni_number, ucas_id, husid, given_aliases
 from cleaned
 """.replace("{UK_POSTCODE}", UK_POSTCODE)
@@ -270,6 +252,11 @@ def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
             f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
             label_for_charts="Given and family names swapped",
         ).configure(m_probability=0.02, u_probability=0.00001),
+        cll.CustomLevel(
+            f'jaro_winkler_similarity("{column}_l", "{other}_r") >= 0.9 '
+            f'and jaro_winkler_similarity("{other}_l", "{column}_r") >= 0.9',
+            label_for_charts="Names swapped, with a typing error",
+        ).configure(m_probability=0.01, u_probability=0.00001),
     ]
     if nickname:
         levels.append(
@@ -343,6 +330,11 @@ def _comparisons() -> list[Any]:
                 cll.LevenshteinLevel("postcode", 1).configure(
                     m_probability=0.08, u_probability=0.005
                 ),
+                cll.ExactMatchLevel("postcode_sorted").configure(
+                    label_for_charts="Same characters in another order",
+                    m_probability=0.03,
+                    u_probability=0.001,
+                ),
                 cll.ExactMatchLevel("postcode_outward").configure(
                     label_for_charts="Same outward code",
                     m_probability=0.07,
@@ -391,8 +383,9 @@ def blocking_rules() -> list[Any]:
         block_on("given_name", "family_name"),
         block_on("given_name", "birth_year"),
         block_on("family_name", "birth_year"),
-        block_on("given_name", "postcode"),
-        block_on("family_name", "postcode"),
+        # Sorted characters also catch postcodes with two characters swapped.
+        block_on("given_name", "postcode_sorted"),
+        block_on("family_name", "postcode_sorted"),
         block_on("email"),
     ]
 
@@ -426,9 +419,7 @@ def selected_backend() -> str:
             "JOHN_LINKAGE_BACKEND=spark is not available in this version; "
             "unset it to use the embedded DuckDB backend"
         )
-    raise ConfigurationError(
-        f"JOHN_LINKAGE_BACKEND={backend!r} is not a known backend; use duckdb"
-    )
+    raise ConfigurationError(f"JOHN_LINKAGE_BACKEND={backend!r} is invalid; use duckdb")
 
 
 def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Any:
@@ -481,11 +472,35 @@ def _score_against(
         connection.close()
 
 
-def _matched_fields(row: Any) -> list[str]:
-    # A Bayes factor above 1 means the field's level is evidence for a match.
-    return [
-        name for name in COMPARED_FIELDS if float(getattr(row, f"bf_{name}", 1.0)) > 1.0
-    ]
+def _field_weight(row: pd.Series, name: str) -> float:
+    """Return a field's match weight, including its term frequency adjustment."""
+    weight = float(row[f"mw_{name}"])
+    adjustment = row.get(f"mw_tf_adj_{name}")
+    if adjustment is not None and not pd.isna(adjustment):
+        weight += float(adjustment)
+    return weight
+
+
+def _matched_fields(row: pd.Series) -> list[str]:
+    """Name the claim's fields that support the match, as PersonRecord names them.
+
+    A field supports the match when its match weight is positive; a matching
+    identifier is named by its scheme (``uln``, ``ni_number``…).
+    """
+    fields: list[str] = []
+    for name in COMPARED_FIELDS:
+        if _field_weight(row, name) <= 0:
+            continue
+        if name == "identifiers":
+            fields += [
+                scheme
+                for scheme in IDENTIFIER_COLUMNS
+                if pd.notna(row.get(f"{scheme}_l"))
+                and row.get(f"{scheme}_l") == row.get(f"{scheme}_r")
+            ]
+        else:
+            fields.append("date_of_birth" if name == "dob" else name)
+    return fields
 
 
 _CANDIDATE_FILTER = """
@@ -517,13 +532,11 @@ def score_claim(
     combined = pd.concat([records, pd.DataFrame([claim])], ignore_index=True)
     scored = _score_against(combined, [int(claim["id"])], _CANDIDATE_FILTER, model)
     results = []
-    for row in scored.itertuples(index=False):
-        other = (
-            row.record_id_r
-            if int(row.record_id_l) == int(claim["id"])
-            else row.record_id_l
-        )
-        results.append((int(other), float(row.match_probability), _matched_fields(row)))
+    for _, row in scored.iterrows():
+        claim_left = int(row["record_id_l"]) == int(claim["id"])
+        other = row["record_id_r"] if claim_left else row["record_id_l"]
+        probability = float(row["match_probability"])
+        results.append((int(other), probability, _matched_fields(row)))
     return results
 
 
@@ -550,16 +563,8 @@ def explain_pair(
         if gamma >= 0:
             # Splink numbers non-null levels from the last (0) to the first.
             label = levels[len(levels) - 1 - gamma].get("label_for_charts", "")
-        bayes_factor = float(row[f"bf_{name}"])
-        rows.append(
-            {
-                "field": name,
-                "level": label,
-                "match_weight": round(math.log2(bayes_factor), 2)
-                if bayes_factor > 0
-                else None,
-            }
-        )
+        weight = round(_field_weight(row, name), 2)
+        rows.append({"field": name, "level": label, "match_weight": weight})
     rows.append(
         {
             "field": "overall",
@@ -579,12 +584,18 @@ def _train(linker: Any) -> list[str]:
     from splink import block_on
 
     notes: list[str] = []
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("given_name", "family_name", "dob")], recall=0.7
         )
-    except Exception as error:  # Splink raises bare exceptions on empty blocks
+    except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
         notes.append(f"prior match probability kept: {type(error).__name__}")
+    # No agreeing pairs gives 0, which predict() cannot turn into a weight.
+    if not 0.0 < settings._probability_two_random_records_match < 1.0:
+        settings._probability_two_random_records_match = prior
+        notes.append("prior match probability kept: no agreeing pairs")
     linker.training.estimate_u_using_random_sampling(
         max_pairs=RANDOM_SAMPLING_PAIRS,
         seed=TRAINING_SEED,
@@ -596,7 +607,7 @@ def _train(linker: Any) -> list[str]:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-        except Exception as error:  # a blocking rule with no pairs fails EM
+        except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
             notes.append(f"EM session skipped: {type(error).__name__}")
     return notes
 
@@ -637,6 +648,11 @@ def link_records(
         )
         frame = predictions.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
+    except (SplinkException, duckdb.Error) as error:
+        # The library's message may quote row values, so only its type is kept.
+        raise JohnError(
+            f"record linkage failed in Splink or DuckDB ({type(error).__name__})"
+        ) from None
     finally:
         connection.close()
 

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
@@ -171,12 +171,10 @@ def _apply_outcome(
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
 ) -> LinkageReport:
-    records = {
-        record.id: record for record in session.scalars(select(PersonRecord)).all()
-    }
-    frame = pd.DataFrame(
-        [(r.id, r.learner_id) for r in records.values()], columns=["id", "learner_id"]
+    records: dict[int, str | None] = dict(
+        session.execute(select(PersonRecord.id, PersonRecord.learner_id)).all()
     )
+    frame = pd.DataFrame(list(records.items()), columns=["id", "learner_id"])
     accepted, rejected = _decided_pairs(session)
 
     strong = sorted(
@@ -232,67 +230,110 @@ def _apply_outcome(
 def _assign_learners(
     session: Session,
     run_id: int,
-    records: dict[int, PersonRecord],
+    records: dict[int, str | None],
     clusters: Iterable[set[int]],
 ) -> tuple[int, int]:
-    learners = {
-        learner.id: learner
-        for learner in session.scalars(
-            select(Learner).where(Learner.status == "active")
-        )
-    }
+    """Give each cluster one learner id and write the changes in bulk.
+
+    ``records`` maps record id to its current learner id. Bulk statements
+    keep a first run over tens of thousands of records to seconds.
+    """
+    created_at = dict(
+        session.execute(
+            select(Learner.id, Learner.created_at).where(Learner.status == "active")
+        ).all()
+    )
+    # Learners made in one run share a creation time, so the earliest stored
+    # record breaks the tie and the choice of survivor does not depend on ids.
+    first_record: dict[str, int] = {}
+    for record_id, learner_id in records.items():
+        if learner_id is not None:
+            first_record[learner_id] = min(
+                record_id, first_record.get(learner_id, record_id)
+            )
+    now = utcnow()
     claimed: set[str] = set()
-    created = merged = 0
+    new_learners: list[dict[str, Any]] = []
+    merges: list[tuple[str, str]] = []
+    moves: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
 
     # Larger clusters choose first, so when staff decisions have separated a
     # learner's records the biggest part keeps the id.
     for members in sorted(clusters, key=lambda m: (-len(m), min(m))):
-        existing = {
-            records[r].learner_id
-            for r in members
-            if records[r].learner_id in learners
-            and records[r].learner_id not in claimed
-        }
+        existing: set[str] = set()
+        for record_id in members:
+            current = records[record_id]
+            if current is not None and current in created_at and current not in claimed:
+                existing.add(current)
         if existing:
-            survivor = min(
-                (learners[i] for i in existing), key=lambda x: (x.created_at, x.id)
-            )
+            survivor = min(existing, key=lambda i: (created_at[i], first_record[i]))
         else:
-            survivor = Learner(id=new_public_id("L"), status="active")
-            session.add(survivor)
-            session.flush()
-            learners[survivor.id] = survivor
-            created += 1
-        claimed.add(survivor.id)
+            survivor = new_public_id("L")
+            new_learners.append(
+                {
+                    "id": survivor,
+                    "status": "active",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        claimed.add(survivor)
+        for other in sorted(existing - {survivor}):
+            merges.append((other, survivor))
+            claimed.add(other)
+            events.append(
+                _event("merge", survivor, other, None, run_id, "linked by run")
+            )
 
-        for other_id in sorted(existing - {survivor.id}):
-            _merge_learner(
-                session,
-                learners[other_id],
-                survivor,
-                run_id,
-                SYSTEM_ACTOR,
-                "linked by run",
-            )
-            merged += 1
         for record_id in sorted(members):
-            record = records[record_id]
-            if record.learner_id == survivor.id:
+            current = records[record_id]
+            if current == survivor or current in existing:
                 continue
-            kind = "assign" if record.learner_id is None else "split"
-            session.add(
-                LinkageEvent(
-                    kind=kind,
-                    learner_id=survivor.id,
-                    other_learner_id=record.learner_id,
-                    person_record_id=record_id,
-                    run_id=run_id,
-                    actor=SYSTEM_ACTOR,
-                    reason="linkage run",
-                )
+            kind = "assign" if current is None else "split"
+            moves.append({"id": record_id, "learner_id": survivor})
+            events.append(
+                _event(kind, survivor, current, record_id, run_id, "linkage run")
             )
-            record.learner_id = survivor.id
-    return created, merged
+        for record_id in members:
+            if records[record_id] in existing and records[record_id] != survivor:
+                moves.append({"id": record_id, "learner_id": survivor})
+
+    if new_learners:
+        session.execute(insert(Learner), new_learners)
+    if merges:
+        session.execute(
+            update(Learner),
+            [
+                {"id": old, "status": "merged", "merged_into": new, "updated_at": now}
+                for old, new in merges
+            ],
+        )
+    if moves:
+        session.execute(update(PersonRecord), moves)
+    if events:
+        session.execute(insert(LinkageEvent), events)
+    return len(new_learners), len(merges)
+
+
+def _event(
+    kind: str,
+    learner_id: str,
+    other_learner_id: str | None,
+    record_id: int | None,
+    run_id: int | None,
+    reason: str,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "learner_id": learner_id,
+        "other_learner_id": other_learner_id,
+        "person_record_id": record_id,
+        "run_id": run_id,
+        "actor": SYSTEM_ACTOR,
+        "reason": reason,
+        "at": utcnow(),
+    }
 
 
 def _merge_learner(
@@ -378,7 +419,7 @@ def list_reviews(
     """Return match reviews with ``status``, most probable first."""
     if status not in ("pending", "accepted", "rejected"):
         raise InvalidInput(
-            f"review status {status!r} is not known; use pending, accepted or rejected"
+            f"review status {status!r} is invalid; use pending, accepted or rejected"
         )
     statement = (
         select(MatchReview)
@@ -428,7 +469,7 @@ def decide_review(
     and, when they already share a learner, splits the second record out.
     """
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not known; use accept or reject")
+        raise InvalidInput(f"decision {decision!r} is invalid; use accept or reject")
     with session_factory() as session:
         review = get_review(session, review_id)
         if review.status != "pending":
@@ -478,13 +519,23 @@ def _learner_for(
     return learner
 
 
+def _first_record_id(session: Session, learner_id: str) -> int:
+    earliest = session.scalar(
+        select(func.min(PersonRecord.id)).where(PersonRecord.learner_id == learner_id)
+    )
+    return int(earliest) if earliest is not None else 0
+
+
 def _apply_accept(
     session: Session, review: MatchReview, actor: str, reason: str | None
 ) -> None:
     first = _learner_for(session, _record(session, review.record_a_id), actor, reason)
     second = _learner_for(session, _record(session, review.record_b_id), actor, reason)
     if first.id != second.id:
-        survivor, merged = sorted((first, second), key=lambda x: (x.created_at, x.id))
+        survivor, merged = sorted(
+            (first, second),
+            key=lambda x: (x.created_at, _first_record_id(session, x.id)),
+        )
         _merge_learner(
             session,
             merged,
@@ -656,7 +707,7 @@ def find_learner_candidates(
     unknown = set(identifiers or {}) - set(linkage.IDENTIFIER_COLUMNS)
     if unknown:
         raise InvalidInput(
-            f"identifier schemes {sorted(unknown)} are not known; "
+            f"identifier schemes {sorted(unknown)} are invalid; "
             f"use {', '.join(linkage.IDENTIFIER_COLUMNS)}"
         )
     claim: dict[str, Any] = {

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -41,8 +40,9 @@ from john.lrs.statements import (
     format_datetime,
     format_statement,
     parse_accept_language,
+    to_datetime,
 )
-from john.lrs.validation import StatementInvalid
+from john.lrs.validation import StatementInvalid, check_statements
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,24 @@ router = APIRouter(tags=["xAPI"])
 PREFIX = "/xapi"
 VERSION_HEADER = "X-Experience-API-Version"
 FORM_HEADERS = {
-    "authorization", "x-experience-api-version", "content-type", "content-length",
-    "if-match", "if-none-match", "accept-language",
+    "authorization",
+    "x-experience-api-version",
+    "content-type",
+    "content-length",
+    "if-match",
+    "if-none-match",
+    "accept-language",
 }
 DOCUMENT_RESOURCES = {
     "activities/state": documents.STATE,
     "activities/profile": documents.ACTIVITY_PROFILE,
     "agents/profile": documents.AGENT_PROFILE,
 }
+
+
+# The version each client last spoke. A request that lacks the version header
+# is rejected, and the rejection names the version the client has been using.
+_last_versions: dict[str, str] = {}
 
 
 class MethodNotAllowed(UserError):
@@ -93,7 +103,7 @@ class XapiRequest:
 
 @dataclass
 class XapiResponse:
-    """What a resource handler returns before it becomes an HTTP response."""
+    """The status, body and headers a resource handler returns."""
 
     status: int = 200
     body: bytes = b""
@@ -134,12 +144,15 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
     try:
         with factory() as session:
             request = _unwrap_alternate(raw)
-            request.version = _negotiate_version(request)
-            version_out = "2.0.0" if request.is_v2 else "1.0.3"
             if request.resource != "about":
                 request.client = authenticate(
                     session, request.headers.get("authorization")
                 )
+                version_out = _last_versions.get(request.client.key, version_out)
+            request.version = _negotiate_version(request)
+            version_out = "2.0.0" if request.is_v2 else "1.0.3"
+            if request.client is not None:
+                _last_versions[request.client.key] = version_out
             result = _route(session, request)
     except JohnError as error:
         if not isinstance(error, UserError):
@@ -152,6 +165,10 @@ def _handle(factory: Any, raw: XapiRequest, path: str) -> XapiResponse:
         if error.status == 401:
             result.headers["WWW-Authenticate"] = 'Basic realm="xapi"'
     result.headers[VERSION_HEADER] = version_out
+    if raw.resource.strip("/") == "statements" and raw.method in ("GET", "HEAD"):
+        result.headers.setdefault(
+            "X-Experience-API-Consistent-Through", format_datetime(utcnow())
+        )
     return result
 
 
@@ -268,12 +285,12 @@ def _only(params: dict[str, str], allowed: set[str], required: set[str]) -> None
         raise StatementInvalid(f"parameters {sorted(missing)} are required")
 
 
-def _json(value: Any, status: int = 200, **headers: str) -> XapiResponse:
+def _json(value: Any, headers: dict[str, str] | None = None) -> XapiResponse:
     return XapiResponse(
-        status=status,
+        status=200,
         body=json.dumps(value).encode(),
         media_type="application/json",
-        headers=dict(headers),
+        headers=dict(headers or {}),
     )
 
 
@@ -299,10 +316,10 @@ def _write_statements(
         statements = {**statements, "id": wanted}
     batch = statements if isinstance(statements, list) else [statements]
     if not batch or not all(isinstance(s, dict) for s in batch):
-        raise StatementInvalid("the body must be a statement object or a non-empty "
-                               "array of statement objects")
-    from john.lrs.validation import check_statements
-
+        raise StatementInvalid(
+            "the body must be a statement object or a non-empty "
+            "array of statement objects"
+        )
     check_statements(batch, request.version)
     if parts or any(s.get("attachments") for s in batch):
         match_parts(batch, parts)
@@ -348,7 +365,7 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
         headers["Last-Modified"] = _stored_http_date(document) or consistent
         if parse_bool(params, "attachments"):
             return _multipart(shaped, service.load_parts(session, hashes), headers)
-        return _json(shaped, **headers)
+        return _json(shaped, headers)
 
     if "more" in params:
         if set(params) != {"more"}:
@@ -368,12 +385,10 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
     if query.attachments:
         hashes = [h for _, _, joined in page for h in (joined or "").split()]
         return _multipart(result, service.load_parts(session, hashes), headers)
-    return _json(result, **headers)
+    return _json(result, headers)
 
 
 def _stored_http_date(document: dict[str, Any]) -> str | None:
-    from john.lrs.statements import to_datetime
-
     stored = document.get("stored")
     if not isinstance(stored, str):
         return None
@@ -382,8 +397,7 @@ def _stored_http_date(document: dict[str, Any]) -> str | None:
 
 def _multipart(result: Any, parts: list, headers: dict[str, str]) -> XapiResponse:
     body, content_type = build_multipart(result, parts)
-    return XapiResponse(status=200, body=body, media_type=content_type,
-                        headers=headers)
+    return XapiResponse(status=200, body=body, media_type=content_type, headers=headers)
 
 
 def _documents(
@@ -411,14 +425,24 @@ def _documents(
         )
     content_type = request.headers.get("content-type", "application/octet-stream")
     if method == "PUT":
-        # xAPI 2.0 asks for If-Match or If-None-Match on every document PUT
-        # that would overwrite; 1.0.3 asked it of the profile resources only.
+        # xAPI 2.0 requires If-Match or If-None-Match on every document PUT
+        # that would overwrite. 1.0.3 requires it on the profile resources
+        # only, and rejects a profile PUT that carries neither header.
         strict = request.is_v2 or kind != documents.STATE
-        documents.put_document(session, address, request.body, content_type,
-                               conditions, strict_put=strict)
+        demand = not request.is_v2 and kind != documents.STATE
+        documents.put_document(
+            session,
+            address,
+            request.body,
+            content_type,
+            conditions,
+            strict_put=strict,
+            demand_condition=demand,
+        )
     elif method == "POST":
-        documents.post_document(session, address, request.body, content_type,
-                                conditions)
+        documents.post_document(
+            session, address, request.body, content_type, conditions
+        )
     elif method == "DELETE":
         documents.delete_documents(session, address, conditions)
     else:

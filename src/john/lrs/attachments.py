@@ -29,9 +29,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             "multipart/mixed request has no boundary parameter in Content-Type"
         )
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        head + body
-    )
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
         raise StatementInvalid("multipart/mixed request has no parts")
     parts = list(message.iter_parts())
@@ -44,7 +42,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             "the first part of a multipart/mixed request must be application/json"
         )
     try:
-        statements = json.loads(first.get_payload(decode=True) or b"")
+        statements = json.loads(_payload(first))
     except ValueError as error:
         raise StatementInvalid(f"the statement part is not JSON: {error}") from error
 
@@ -60,12 +58,18 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Part]]:
             raise StatementInvalid(
                 f"attachment part {index} must use Content-Transfer-Encoding binary"
             )
-        content = part.get_payload(decode=True) or b""
+        content = _payload(part)
         found.append(
-            Part(sha2=sha2.strip(), content_type=part.get_content_type(),
-                 content=content)
+            Part(
+                sha2=sha2.strip(), content_type=part.get_content_type(), content=content
+            )
         )
     return statements, found
+
+
+def _payload(part: Any) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def match_parts(statements: list[dict[str, Any]], parts: list[Part]) -> None:
@@ -75,9 +79,7 @@ def match_parts(statements: list[dict[str, Any]], parts: list[Part]) -> None:
         for item in statement.get("attachments") or []:
             if isinstance(item, dict) and isinstance(item.get("sha2"), str):
                 declared.setdefault(item["sha2"], item)
-    needed = {
-        sha2 for sha2, item in declared.items() if "fileUrl" not in item
-    }
+    needed = {sha2 for sha2, item in declared.items() if "fileUrl" not in item}
     given = {part.sha2 for part in parts}
     for part in parts:
         if part.sha2 not in declared:

@@ -16,7 +16,7 @@ from john.db import utcnow
 from john.errors import Conflict, NotFound, UserError
 from john.lrs.models import LrsDocument
 from john.lrs.query import parse_agent
-from john.lrs.statements import agent_ifi, to_datetime
+from john.lrs.statements import agent_ifi, index_key, to_datetime
 from john.lrs.validation import Checker, StatementInvalid, parse_timestamp
 
 STATE = "state"
@@ -56,12 +56,16 @@ class Conditions:
     if_none_match: str | None = None
 
 
-def parse_address(resource: str, params: dict[str, str], method: str) -> DocumentAddress:
+def parse_address(
+    resource: str, params: dict[str, str], method: str
+) -> DocumentAddress:
     """Check a document request's parameters and return what they address."""
     allowed, id_name = PARAMETERS[resource]
     unknown = set(params) - allowed
     if unknown:
-        raise StatementInvalid(f"unknown parameters {sorted(unknown)} for this resource")
+        raise StatementInvalid(
+            f"unknown parameters {sorted(unknown)} for this resource"
+        )
     parts = []
     if "activityId" in allowed:
         if "activityId" not in params:
@@ -83,9 +87,9 @@ def parse_address(resource: str, params: dict[str, str], method: str) -> Documen
         parts.append((registration or "").lower())
 
     document_id = params.get(id_name)
-    if document_id is None and (method in ("PUT", "POST") or (
-        method == "DELETE" and resource != STATE
-    )):
+    if document_id is None and (
+        method in ("PUT", "POST") or (method == "DELETE" and resource != STATE)
+    ):
         raise StatementInvalid(f"parameter {id_name} is required for {method}")
     since = None
     if "since" in params:
@@ -96,7 +100,7 @@ def parse_address(resource: str, params: dict[str, str], method: str) -> Documen
                 f"parameter since={params['since']!r} must be an ISO 8601 timestamp"
             )
         since = to_datetime(params["since"])
-    return DocumentAddress(resource, "\n".join(parts), document_id, since)
+    return DocumentAddress(resource, index_key("\n".join(parts)), document_id, since)
 
 
 def make_etag(content: bytes) -> str:
@@ -115,13 +119,17 @@ def _find(session: Session, address: DocumentAddress) -> LrsDocument | None:
 
 
 def _check_conditions(
-    document: LrsDocument | None, conditions: Conditions, *, put: bool,
+    document: LrsDocument | None,
+    conditions: Conditions,
+    *,
+    put: bool,
     strict_put: bool,
 ) -> None:
     if conditions.if_match is not None:
         wanted = {tag.strip() for tag in conditions.if_match.split(",")}
         if document is None or not (
-            "*" in wanted or document.etag in wanted
+            "*" in wanted
+            or document.etag in wanted
             or document.etag.strip('"') in wanted
         ):
             raise PreconditionFailed(
@@ -134,8 +142,11 @@ def _check_conditions(
                 "If-None-Match failed: the document already exists"
             )
     if (
-        put and strict_put and document is not None
-        and conditions.if_match is None and conditions.if_none_match is None
+        put
+        and strict_put
+        and document is not None
+        and conditions.if_match is None
+        and conditions.if_none_match is None
     ):
         raise Conflict(
             "the document exists; send If-Match with its ETag to replace it, "
@@ -169,9 +180,24 @@ def put_document(
     conditions: Conditions,
     *,
     strict_put: bool,
+    demand_condition: bool = False,
 ) -> None:
-    """Store or replace a document after checking the preconditions."""
+    """Store or replace a document after checking the preconditions.
+
+    ``strict_put`` answers 409 to a PUT without If-Match or If-None-Match on
+    an existing document; ``demand_condition`` also rejects such a PUT with
+    400 when the document does not exist yet.
+    """
     document = _find(session, address)
+    if (
+        demand_condition
+        and document is None
+        and conditions.if_match is None
+        and conditions.if_none_match is None
+    ):
+        raise StatementInvalid(
+            "a profile PUT needs If-Match with the document's ETag or If-None-Match: *"
+        )
     _check_conditions(document, conditions, put=True, strict_put=strict_put)
     _write(session, address, document, content, content_type)
 

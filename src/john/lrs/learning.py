@@ -9,7 +9,7 @@ attendance. The actor names a person record in one of three ways:
   own person reference as name;
 - an mbox whose address equals the record's email (case-insensitive).
 
-Each client has a pseudo-feed in ``feeds`` (id ``lrs-client-{id}``); the
+Each client has a pseudo-feed in ``feeds`` with id ``lrs-client-{id}``. The
 experience row carries that feed and the statement id as its ``row_key``, so
 its provenance names the statement. ``lrs_learning_links`` keeps the pair.
 """
@@ -20,12 +20,14 @@ import hashlib
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from john.db import utcnow
 from john.identity.models import PersonRecord
 from john.lrs.clients import ClientIdentity
 from john.lrs.models import LrsLearningLink
+from john.lrs.sql import insert_ignoring_conflicts
 from john.records.models import Experience, Feed
 
 log = logging.getLogger(__name__)
@@ -57,12 +59,14 @@ def link_statements(
     ]
     if not candidates:
         return 0
-    feed = _client_feed(session, client)
+    records = _find_person_records(session, [s["actor"] for s in candidates])
     linked = 0
+    feed = None
     for statement in candidates:
-        record = _find_person_record(session, statement["actor"])
+        record = records.get(_actor_key(statement["actor"]) or ("", "", ""))
         if record is None:
             continue
+        feed = feed or _client_feed(session, client)
         _add_experience(session, client, feed, statement, record)
         linked += 1
     if linked:
@@ -70,46 +74,71 @@ def link_statements(
     return linked
 
 
-def _find_person_record(session: Session, actor: dict[str, Any]) -> PersonRecord | None:
-    query = None
+def _actor_key(actor: dict[str, Any]) -> tuple[str, str, str] | None:
+    """Return how an actor names a person record: (scheme, scope, value)."""
     account = actor.get("account")
     if isinstance(account, dict):
-        home, name = account.get("homePage", ""), account.get("name", "")
-        if home.rstrip("/") == ULN_HOME_PAGE:
-            query = select(PersonRecord).where(PersonRecord.uln == name)
-        elif home.startswith(PROVIDER_HOME_PAGE + "/"):
-            ukprn = home[len(PROVIDER_HOME_PAGE) + 1 :].strip("/")
-            query = select(PersonRecord).where(
-                PersonRecord.source_ukprn == ukprn,
-                PersonRecord.source_person_ref == name,
-            )
+        home = str(account.get("homePage", "")).rstrip("/")
+        name = str(account.get("name", ""))
+        if home == ULN_HOME_PAGE:
+            return ("uln", "", name)
+        if home.startswith(PROVIDER_HOME_PAGE + "/"):
+            return ("ref", home[len(PROVIDER_HOME_PAGE) + 1 :], name)
     elif isinstance(actor.get("mbox"), str):
-        address = actor["mbox"].removeprefix("mailto:").lower()
-        query = select(PersonRecord).where(func.lower(PersonRecord.email) == address)
-    if query is None:
-        return None
-    return session.scalars(query.order_by(PersonRecord.id).limit(1)).first()
+        return ("email", "", actor["mbox"].removeprefix("mailto:").lower())
+    return None
+
+
+def _find_person_records(
+    session: Session, actors: list[dict[str, Any]]
+) -> dict[tuple[str, str, str], PersonRecord]:
+    """Look up the person records a batch's actors name, in three queries at most.
+
+    When several records share an identifier, the earliest one wins.
+    """
+    keys = {key for actor in actors if (key := _actor_key(actor)) is not None}
+    found: dict[tuple[str, str, str], PersonRecord] = {}
+    ulns = sorted({value for scheme, _, value in keys if scheme == "uln"})
+    emails = sorted({value for scheme, _, value in keys if scheme == "email"})
+    refs = sorted({(scope, value) for scheme, scope, value in keys if scheme == "ref"})
+    if ulns:
+        query = select(PersonRecord).where(PersonRecord.uln.in_(ulns))
+        for record in session.scalars(query.order_by(PersonRecord.id.desc())):
+            found[("uln", "", record.uln or "")] = record
+    if emails:
+        query = select(PersonRecord).where(func.lower(PersonRecord.email).in_(emails))
+        for record in session.scalars(query.order_by(PersonRecord.id.desc())):
+            found[("email", "", (record.email or "").lower())] = record
+    if refs:
+        query = select(PersonRecord).where(
+            tuple_(PersonRecord.source_ukprn, PersonRecord.source_person_ref).in_(refs)
+        )
+        for record in session.scalars(query):
+            found[("ref", record.source_ukprn, record.source_person_ref)] = record
+    return found
 
 
 def _client_feed(session: Session, client: ClientIdentity) -> Feed:
     feed_id = client_feed_id(client)
     feed = session.get(Feed, feed_id)
     if feed is None:
-        feed = Feed(
-            id=feed_id,
-            source_ukprn=client.source_ukprn,
-            feed_type="xapi",
-            file_format="xapi",
-            filename=None,
-            content_sha256=hashlib.sha256(feed_id.encode()).hexdigest(),
-            mapping="xapi-statements",
-            rows_read=0,
-            rows_accepted=0,
-            rows_quarantined=0,
-            rows_duplicate=0,
-        )
-        session.add(feed)
-        session.flush()
+        row = {
+            "id": feed_id,
+            "source_ukprn": client.source_ukprn,
+            "feed_type": "xapi",
+            "file_format": "xapi",
+            "filename": None,
+            "content_sha256": hashlib.sha256(feed_id.encode()).hexdigest(),
+            "mapping": "xapi-statements",
+            "received_at": utcnow(),
+            "rows_read": 0,
+            "rows_accepted": 0,
+            "rows_quarantined": 0,
+            "rows_duplicate": 0,
+        }
+        insert_ignoring_conflicts(session, Feed.__table__, [row])
+        feed = session.get(Feed, feed_id, with_for_update=True)
+    assert feed is not None
     return feed
 
 

@@ -9,19 +9,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from john.lrs.models import LrsStatement, LrsStatementTerm
-from john.lrs.statements import agent_ifi, to_datetime
+from john.lrs.statements import agent_ifi, index_key, to_datetime
 from john.lrs.validation import Checker, StatementInvalid, parse_timestamp
 
 # Statements per page when the client asks for no limit or for 0 (the
 # server's maximum, xAPI 2.0 §4.1.6.1).
 MAX_PAGE = 500
 FILTER_PARAMS = {
-    "agent", "verb", "activity", "registration", "related_activities",
-    "related_agents", "since", "until", "limit", "format", "attachments",
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "format",
+    "attachments",
     "ascending",
 }
 SINGLE_PARAMS = {"statementId", "voidedStatementId", "attachments", "format"}
@@ -170,17 +179,31 @@ def run_query(
     """
     if query.ceiling_seq is None:
         query.ceiling_seq = session.scalar(select(func.max(LrsStatement.seq))) or 0
+    # The first filter term drives the query through the terms index, read
+    # in sequence order, so a page costs about `limit` index entries however
+    # many statements match. Further terms are checked per row.
+    order_column = LrsStatement.seq
     statement = select(
         LrsStatement.seq, LrsStatement.document, LrsStatement.attachment_hashes
-    ).where(
-        LrsStatement.voided.is_(False), LrsStatement.seq <= query.ceiling_seq
     )
-    for kind, term in query.terms:
+    terms = list(query.terms)
+    if terms:
+        kind, term = terms.pop(0)
+        driver = aliased(LrsStatementTerm)
+        statement = statement.join(
+            driver, driver.statement_seq == LrsStatement.seq
+        ).where(driver.kind == kind, driver.term == index_key(term))
+        order_column = driver.statement_seq
+    statement = statement.where(
+        LrsStatement.voided.is_(False), order_column <= query.ceiling_seq
+    )
+    for kind, term in terms:
+        extra = aliased(LrsStatementTerm)
         statement = statement.where(
-            LrsStatement.seq.in_(
-                select(LrsStatementTerm.statement_seq).where(
-                    LrsStatementTerm.kind == kind, LrsStatementTerm.term == term
-                )
+            exists().where(
+                extra.statement_seq == LrsStatement.seq,
+                extra.kind == kind,
+                extra.term == index_key(term),
             )
         )
     if query.since is not None:
@@ -189,11 +212,11 @@ def run_query(
         statement = statement.where(LrsStatement.stored <= query.until)
     if query.after_seq is not None:
         statement = statement.where(
-            LrsStatement.seq > query.after_seq
+            order_column > query.after_seq
             if query.ascending
-            else LrsStatement.seq < query.after_seq
+            else order_column < query.after_seq
         )
-    order = LrsStatement.seq.asc() if query.ascending else LrsStatement.seq.desc()
+    order = order_column.asc() if query.ascending else order_column.desc()
     rows = session.execute(statement.order_by(order).limit(query.limit + 1)).all()
     page = [(row[0], row[1], row[2]) for row in rows[: query.limit]]
     return page, len(rows) > query.limit

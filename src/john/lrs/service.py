@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from john.db import utcnow
@@ -22,12 +22,14 @@ from john.lrs.models import (
     LrsStatement,
     LrsStatementTerm,
 )
+from john.lrs.sql import insert_ignoring_conflicts
 from john.lrs.statements import (
     activities_with_definitions,
     agent_ifi,
     attachment_hashes,
     content_hash,
     format_datetime,
+    index_key,
     normalise,
     statement_terms,
     to_datetime,
@@ -43,7 +45,6 @@ class StoreResult:
 
     ids: list[str]
     created: int = 0
-    skipped: list[str] = field(default_factory=list)
 
 
 def store_statements(
@@ -53,11 +54,11 @@ def store_statements(
     version: str,
     parts: list[Part] | None = None,
 ) -> StoreResult:
-    """Validate and store a batch; return the statement ids in order.
+    """Validate and store a batch, and return the statement ids in order.
 
-    A statement whose id is already stored with the same content is skipped;
-    one with different content raises :class:`Conflict` (409) and nothing in
-    the batch is stored.
+    A statement whose id is already stored with the same content is skipped.
+    One whose id is stored with different content raises :class:`Conflict`
+    (409), and then nothing in the batch is stored.
     """
     check_statements(statements, version)
     ids = [s.get("id", "").lower() for s in statements if "id" in s]
@@ -83,13 +84,19 @@ def store_statements(
     if not fresh:
         return result
 
-    _insert(session, client, fresh)
-    _store_parts(session, parts or [])
-    _merge_activities(session, [p.document for p in fresh])
-    _apply_voiding(session, fresh)
-    learning.link_statements(session, client, [p.document for p in fresh])
     try:
+        _insert(session, client, fresh)
+        _store_parts(session, parts or [])
+        _merge_activities(session, [p.document for p in fresh])
+        _apply_voiding(session, fresh)
+        learning.link_statements(session, client, [p.document for p in fresh])
         session.commit()
+    except DataError as error:
+        session.rollback()
+        raise StatementInvalid(
+            "the statement holds a value the store cannot keep, such as a NUL "
+            "character (\\u0000) in a string; remove it and send again"
+        ) from error
     except IntegrityError as error:
         session.rollback()
         raise Conflict(
@@ -146,9 +153,9 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
             {
                 "statement_id": item.statement_id,
                 "client_id": client.id,
-                "actor_ifi": agent_ifi(document["actor"]),
-                "verb_id": document["verb"]["id"],
-                "activity_id": target["id"] if kind == "Activity" else None,
+                "actor_ifi": index_key(agent_ifi(document["actor"]) or "") or None,
+                "verb_id": index_key(document["verb"]["id"]),
+                "activity_id": index_key(target["id"]) if kind == "Activity" else None,
                 "registration": (context.get("registration") or "").lower() or None,
                 "ref_target": target["id"].lower() if kind == "StatementRef" else None,
                 "stored": to_datetime(document["stored"]),
@@ -160,31 +167,40 @@ def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) ->
                 "document": document,
             }
         )
-    seqs = session.scalars(
-        insert(LrsStatement).returning(LrsStatement.seq, sort_by_parameter_order=True),
-        rows,
-    ).all()
+    # A plain executemany and one lookup of the new sequence numbers cost far
+    # less than INSERT ... RETURNING, which SQLAlchemy splits into many small
+    # statements on SQLite.
+    connection = session.connection()
+    connection.execute(insert(LrsStatement), rows)
+    by_id = dict(
+        connection.execute(
+            select(LrsStatement.statement_id, LrsStatement.seq).where(
+                LrsStatement.statement_id.in_([r["statement_id"] for r in rows])
+            )
+        ).all()
+    )
+    seqs = [by_id[r["statement_id"]] for r in rows]
 
     targets = {r["ref_target"] for r in rows if r["ref_target"]}
     inherited = _terms_of_targets(session, targets)
-    terms = []
+    terms: list[dict[str, Any]] = []
     for seq, item, row in zip(seqs, fresh, rows, strict=True):
-        own = statement_terms(item.document)
+        own = {(kind, index_key(term)) for kind, term in statement_terms(item.document)}
         own |= inherited.get(row["ref_target"] or "", set())
         terms.extend(
             {"statement_seq": seq, "kind": kind, "term": term} for kind, term in own
         )
     if terms:
-        session.execute(insert(LrsStatementTerm), terms)
+        connection.execute(insert(LrsStatementTerm), terms)
 
 
 def _terms_of_targets(session: Session, ids: set[str]) -> dict[str, set]:
     """Return the filter terms of StatementRef targets, by target id.
 
     A statement that refers to another is found by the filters its target
-    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs); only the
-    target's own terms pass on, so voiding and time filters still apply to
-    the referring statement itself.
+    matches (xAPI 2.0 §4.1.6.1, filter conditions for StatementRefs). Only the
+    target's terms pass on, so voiding and time filters still apply to the
+    referring statement itself.
     """
     if not ids:
         return {}
@@ -219,7 +235,7 @@ def _merge_activities(session: Session, documents: list[dict[str, Any]]) -> None
     latest: dict[str, dict[str, Any]] = {}
     for document in documents:
         for activity in activities_with_definitions(document):
-            merged = latest.setdefault(activity["id"], {})
+            merged = latest.setdefault(index_key(activity["id"]), {})
             _merge_definition(merged, activity["definition"])
     if not latest:
         return
@@ -229,15 +245,22 @@ def _merge_activities(session: Session, documents: list[dict[str, Any]]) -> None
             select(LrsActivity).where(LrsActivity.activity_id.in_(latest))
         )
     }
+    missing = [
+        {"activity_id": activity_id, "definition": definition, "updated": utcnow()}
+        for activity_id, definition in latest.items()
+        if activity_id not in stored
+    ]
+    # Two batches may define the same new activity at once; the first insert
+    # wins and the other batch's definition is merged on its next mention.
+    insert_ignoring_conflicts(session, LrsActivity.__table__, missing)
     for activity_id, definition in latest.items():
         row = stored.get(activity_id)
-        if row is None:
-            session.add(LrsActivity(activity_id=activity_id, definition=definition))
-        else:
+        if row is not None:
             combined = dict(row.definition or {})
             _merge_definition(combined, definition)
-            row.definition = combined
-            row.updated = utcnow()
+            if combined != row.definition:
+                row.definition = combined
+                row.updated = utcnow()
 
 
 def _merge_definition(into: dict[str, Any], new: dict[str, Any]) -> None:
@@ -299,7 +322,7 @@ def load_parts(session: Session, hashes: list[str]) -> list[Part]:
 
 def get_activity(session: Session, activity_id: str) -> dict[str, Any]:
     """Return the Activity object with its canonical definition."""
-    row = session.get(LrsActivity, activity_id)
+    row = session.get(LrsActivity, index_key(activity_id))
     activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     if row is not None and row.definition:
         activity["definition"] = row.definition

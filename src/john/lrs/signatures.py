@@ -1,7 +1,7 @@
 """Signed statements: a JWS in an attachment part (xAPI 2.0 §4.2.6).
 
 The LRS checks that the JWS is well formed, uses an RSA algorithm, carries the
-statement itself as its payload and, when the header holds an ``x5c``
+statement itself as its payload and, when the header contains an ``x5c``
 certificate chain, that the signature verifies against the first certificate.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -21,7 +22,11 @@ from john.lrs.attachments import Part
 from john.lrs.statements import content_hash, normalise
 from john.lrs.validation import SIGNATURE_USAGE, StatementInvalid
 
-ALGORITHMS = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+ALGORITHMS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256,
+    "RS384": hashes.SHA384,
+    "RS512": hashes.SHA512,
+}
 
 
 def _b64url(text: str) -> bytes:
@@ -52,8 +57,8 @@ def _check_one(
     statement: dict[str, Any], item: dict[str, Any], token: bytes, version: str
 ) -> None:
     try:
-        header_b64, payload_b64, signature_b64 = token.decode("ascii").strip().split(
-            "."
+        header_b64, payload_b64, signature_b64 = (
+            token.decode("ascii").strip().split(".")
         )
         header = json.loads(_b64url(header_b64))
         payload = json.loads(_b64url(payload_b64))
@@ -90,14 +95,13 @@ def _same_statement(
     else:
         unsigned.pop("attachments", None)
     signed = dict(payload)
-    signed.pop("attachments", None) if not signed.get("attachments") else None
-    if "attachments" in signed:
-        signed["attachments"] = [
-            a for a in signed["attachments"]
-            if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)
-        ] or None
-        if signed["attachments"] is None:
-            signed.pop("attachments")
+    kept = [
+        a
+        for a in signed.pop("attachments", None) or []
+        if not (isinstance(a, dict) and a.get("usageType") == SIGNATURE_USAGE)
+    ]
+    if kept:
+        signed["attachments"] = kept
     if "id" in signed and "id" in statement and signed["id"] != statement["id"]:
         return False
     return content_hash(normalise(signed, version)) == content_hash(
@@ -121,6 +125,5 @@ def _verify_x5c(chain: Any, alg: str, signing_input: str, signature: bytes) -> N
         )
     except InvalidSignature as error:
         raise StatementInvalid(
-            "the statement's JWS signature does not verify against its x5c "
-            "certificate"
+            "the statement's JWS signature does not verify against its x5c certificate"
         ) from error

@@ -34,13 +34,26 @@ def agent_ifi(agent: Any) -> str | None:
     return None
 
 
+# PostgreSQL's b-tree rejects index entries over about 2,700 bytes, and IRIs
+# have no length limit, so longer values are indexed by their SHA-256.
+MAX_INDEXED_BYTES = 512
+
+
+def index_key(value: str) -> str:
+    """Return ``value``, or ``sha256:HEX`` of it when it is too long to index."""
+    encoded = value.encode()
+    if len(encoded) <= MAX_INDEXED_BYTES:
+        return value
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
 def to_utc_text(value: str) -> str:
     """Rewrite an RFC 3339 timestamp in UTC, keeping every fractional digit."""
     parsed = parse_timestamp(value)
     if parsed is None:
         return value
     base, fraction, offset = parsed
-    moment = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S") - timedelta(minutes=offset)
+    moment = datetime.fromisoformat(base) - timedelta(minutes=offset)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
@@ -48,7 +61,7 @@ def to_datetime(value: str) -> datetime:
     """Return a timezone-aware datetime for a valid timestamp (microseconds)."""
     base, fraction, offset = parse_timestamp(value) or (value[:19], "", 0)
     micros = int((fraction[1:] + "000000")[:6]) if fraction else 0
-    moment = datetime.strptime(base[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(base[:19]).replace(tzinfo=UTC)
     return moment + timedelta(microseconds=micros) - timedelta(minutes=offset)
 
 
@@ -170,7 +183,9 @@ def _body_terms(body: dict[str, Any], terms: set[tuple[str, str]], direct: bool)
         terms.add(("verb", verb["id"]))
 
     target = body.get("object")
-    kind = target.get("objectType", "Activity") if isinstance(target, dict) else None
+    if not isinstance(target, dict):
+        return
+    kind = target.get("objectType", "Activity")
     if kind == "Activity":
         if direct:
             terms.add(("activity", target["id"]))
@@ -257,34 +272,35 @@ def format_statement(
     return _canonical(statement, languages)
 
 
+AGENT_KEYS = {"actor", "instructor", "team", "authority", "agent", "group", "member"}
+ACTIVITY_LIST_KEYS = {"parent", "grouping", "category", "other"}
+
+
 def _ids(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list):
         return [_ids(item, key) for item in value]
     if not isinstance(value, dict):
         return value
     kind = value.get("objectType")
-    if key in ("actor", "object", "instructor", "team", "authority", "agent",
-               "group", "member") and kind in ("Agent", "Group", None) and (
-        agent_ifi(value) is not None or "member" in value
-    ) and "verb" not in value and "id" not in value:
-        out: dict[str, Any] = {}
-        if kind:
-            out["objectType"] = kind
-        for field in ("mbox", "mbox_sha1sum", "openid", "account"):
-            if field in value:
-                out[field] = value[field]
-        if agent_ifi(value) is None and "member" in value:
-            out["member"] = _ids(value["member"], "member")
-        return out
+    if key in AGENT_KEYS or (key == "object" and kind in ("Agent", "Group")):
+        return _agent_ids(value)
     if key == "verb":
         return {"id": value.get("id")}
-    if kind == "Activity" or (key in ("object", "parent", "grouping", "category",
-                                      "other") and "id" in value and kind is None):
-        out = {"id": value["id"]}
-        if kind:
-            out["objectType"] = kind
-        return out
+    if key in ACTIVITY_LIST_KEYS or (key == "object" and kind in (None, "Activity")):
+        return {"id": value.get("id")}
     return {k: _ids(v, k) for k, v in value.items()}
+
+
+def _agent_ids(agent: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "objectType" in agent:
+        out["objectType"] = agent["objectType"]
+    for field in ("mbox", "mbox_sha1sum", "openid", "account"):
+        if field in agent:
+            out[field] = agent[field]
+    if agent_ifi(agent) is None and "member" in agent:
+        out["member"] = [_agent_ids(m) for m in agent["member"]]
+    return out
 
 
 LANGUAGE_MAP_KEYS = {"display", "name", "description"}

@@ -101,7 +101,8 @@ class Checker:
             return False
         for key in value:
             if key not in allowed:
-                self.add(f"{path}.{key}", "is not a property allowed here")
+                where = f"{path}.{key}" if path else key
+                self.add(where, "is not a property allowed here")
         return True
 
     def string(self, value: Any, path: str) -> bool:
@@ -170,16 +171,16 @@ class Checker:
         if "name" in value:
             self.string(value["name"], f"{path}.name")
         if self.identifiers(value, path) != 1:
-            self.add(path, "an Agent needs exactly one of mbox, mbox_sha1sum, "
-                     "openid or account")
+            self.add(
+                path,
+                "an Agent needs exactly one of mbox, mbox_sha1sum, openid or account",
+            )
 
     def identifiers(self, value: dict[str, Any], path: str) -> int:
         found = 0
         if "mbox" in value:
             found += 1
-            if not isinstance(value["mbox"], str) or not MAILTO_RE.match(
-                value["mbox"]
-            ):
+            if not isinstance(value["mbox"], str) or not MAILTO_RE.match(value["mbox"]):
                 self.add(f"{path}.mbox", "must be mailto: followed by an address")
         if "mbox_sha1sum" in value:
             found += 1
@@ -206,7 +207,12 @@ class Checker:
 
     def group(self, value: Any, path: str) -> None:
         allowed = {
-            "objectType", "name", "member", "mbox", "mbox_sha1sum", "openid",
+            "objectType",
+            "name",
+            "member",
+            "mbox",
+            "mbox_sha1sum",
+            "openid",
             "account",
         }
         if not self.object_(value, path, allowed):
@@ -264,8 +270,13 @@ class Checker:
 
     def definition(self, value: Any, path: str) -> None:
         allowed = {
-            "name", "description", "type", "moreInfo", "extensions",
-            "interactionType", "correctResponsesPattern",
+            "name",
+            "description",
+            "type",
+            "moreInfo",
+            "extensions",
+            "interactionType",
+            "correctResponsesPattern",
         } | COMPONENT_LISTS
         if not self.object_(value, path, allowed):
             return
@@ -284,12 +295,17 @@ class Checker:
         present = COMPONENT_LISTS & value.keys()
         if kind is None:
             if present or "correctResponsesPattern" in value:
-                self.add(f"{path}.interactionType", "is required with interaction "
-                         "components or correctResponsesPattern")
+                self.add(
+                    f"{path}.interactionType",
+                    "is required with interaction "
+                    "components or correctResponsesPattern",
+                )
             return
-        if kind not in INTERACTION_TYPES:
-            self.add(f"{path}.interactionType", "must be one of "
-                     + ", ".join(sorted(INTERACTION_TYPES)))
+        if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
+            self.add(
+                f"{path}.interactionType",
+                "must be one of " + ", ".join(sorted(INTERACTION_TYPES)),
+            )
             return
         for key in present - INTERACTION_TYPES[kind]:
             self.add(f"{path}.{key}", f"is not allowed with interactionType {kind}")
@@ -298,8 +314,9 @@ class Checker:
             if not isinstance(pattern, list) or not all(
                 isinstance(item, str) for item in pattern
             ):
-                self.add(f"{path}.correctResponsesPattern", "must be an array of "
-                         "strings")
+                self.add(
+                    f"{path}.correctResponsesPattern", "must be an array of strings"
+                )
         for key in present:
             self.components(value[key], f"{path}.{key}")
 
@@ -346,12 +363,20 @@ class Checker:
         elif kind == "SubStatement":
             self.add(f"{path}.objectType", "a SubStatement cannot nest another")
         else:
-            self.add(f"{path}.objectType", "must be Activity, Agent, Group, "
-                     "StatementRef or SubStatement")
+            self.add(
+                f"{path}.objectType",
+                "must be Activity, Agent, Group, StatementRef or SubStatement",
+            )
 
     def result(self, value: Any, path: str) -> None:
-        allowed = {"score", "success", "completion", "response", "duration",
-                   "extensions"}
+        allowed = {
+            "score",
+            "success",
+            "completion",
+            "response",
+            "duration",
+            "extensions",
+        }
         if not self.object_(value, path, allowed):
             return
         if "score" in value:
@@ -363,10 +388,15 @@ class Checker:
             self.string(value["response"], f"{path}.response")
         if "duration" in value:
             duration = value["duration"]
-            if not isinstance(duration, str) or not DURATION_RE.match(duration) \
-                    or duration in ("P", "PT") or duration.endswith("T"):
-                self.add(f"{path}.duration", "must be an ISO 8601 duration such "
-                         "as PT1H30M")
+            if (
+                not isinstance(duration, str)
+                or not DURATION_RE.match(duration)
+                or duration in ("P", "PT")
+                or duration.endswith("T")
+            ):
+                self.add(
+                    f"{path}.duration", "must be an ISO 8601 duration such as PT1H30M"
+                )
         if "extensions" in value:
             self.extensions(value["extensions"], f"{path}.extensions")
 
@@ -391,8 +421,15 @@ class Checker:
 
     def context(self, value: Any, path: str, object_value: Any) -> None:
         allowed = {
-            "registration", "instructor", "team", "contextActivities", "revision",
-            "platform", "language", "statement", "extensions",
+            "registration",
+            "instructor",
+            "team",
+            "contextActivities",
+            "revision",
+            "platform",
+            "language",
+            "statement",
+            "extensions",
         }
         if self.is_v2:
             allowed |= {"contextAgents", "contextGroups"}
@@ -409,16 +446,21 @@ class Checker:
             else:
                 self.group(team, f"{path}.team")
         if "contextActivities" in value:
-            self.context_activities(value["contextActivities"],
-                                    f"{path}.contextActivities")
-        is_activity = isinstance(object_value, dict) and object_value.get(
-            "objectType", "Activity") == "Activity"
+            self.context_activities(
+                value["contextActivities"], f"{path}.contextActivities"
+            )
+        is_activity = (
+            isinstance(object_value, dict)
+            and object_value.get("objectType", "Activity") == "Activity"
+        )
         for key in ("revision", "platform"):
             if key in value:
                 self.string(value[key], f"{path}.{key}")
                 if not is_activity:
-                    self.add(f"{path}.{key}", "is only allowed when the object is "
-                             "an Activity")
+                    self.add(
+                        f"{path}.{key}",
+                        "is only allowed when the object is an Activity",
+                    )
         if "language" in value:
             language = value["language"]
             if not isinstance(language, str) or not LANGUAGE_TAG_RE.match(language):
@@ -428,11 +470,13 @@ class Checker:
         if "extensions" in value:
             self.extensions(value["extensions"], f"{path}.extensions")
         if "contextAgents" in value:
-            self.context_members(value["contextAgents"], f"{path}.contextAgents",
-                                 "contextAgent", "agent")
+            self.context_members(
+                value["contextAgents"], f"{path}.contextAgents", "contextAgent", "agent"
+            )
         if "contextGroups" in value:
-            self.context_members(value["contextGroups"], f"{path}.contextGroups",
-                                 "contextGroup", "group")
+            self.context_members(
+                value["contextGroups"], f"{path}.contextGroups", "contextGroup", "group"
+            )
 
     def context_activities(self, value: Any, path: str) -> None:
         if not self.object_(value, path, CONTEXT_ACTIVITY_KEYS):
@@ -461,8 +505,9 @@ class Checker:
             if "relevantTypes" in item:
                 types = item["relevantTypes"]
                 if not isinstance(types, list) or not types:
-                    self.add(f"{where}.relevantTypes", "must be a non-empty array "
-                             "of IRIs")
+                    self.add(
+                        f"{where}.relevantTypes", "must be a non-empty array of IRIs"
+                    )
                 else:
                     for number, iri in enumerate(types):
                         self.iri(iri, f"{where}.relevantTypes[{number}]")
@@ -471,8 +516,15 @@ class Checker:
         if not isinstance(value, list):
             self.add(path, "must be an array of attachments")
             return
-        allowed = {"usageType", "display", "description", "contentType", "length",
-                   "sha2", "fileUrl"}
+        allowed = {
+            "usageType",
+            "display",
+            "description",
+            "contentType",
+            "length",
+            "sha2",
+            "fileUrl",
+        }
         for index, item in enumerate(value):
             where = f"{path}[{index}]"
             if not self.object_(item, where, allowed):
@@ -506,8 +558,15 @@ class Checker:
                 self.iri(item["fileUrl"], f"{where}.fileUrl")
 
     def statement_body(self, value: Any, path: str, *, sub: bool = False) -> None:
-        allowed = {"actor", "verb", "object", "result", "context", "timestamp",
-                   "attachments"}
+        allowed = {
+            "actor",
+            "verb",
+            "object",
+            "result",
+            "context",
+            "timestamp",
+            "attachments",
+        }
         if sub:
             allowed.add("objectType")
         else:
@@ -546,14 +605,27 @@ class Checker:
     def authority(self, value: Any, path: str) -> None:
         if isinstance(value, dict) and value.get("objectType") == "Group":
             self.group(value, path)
+            if any(k in value for k in ("mbox", "mbox_sha1sum", "openid", "account")):
+                self.add(
+                    path,
+                    "a Group authority must be anonymous: an OAuth "
+                    "consumer and a user as its two members",
+                )
             members = value.get("member")
             if not isinstance(members, list) or len(members) != 2:
-                self.add(f"{path}.member", "a Group authority must be an OAuth "
-                         "consumer and a user: exactly two Agents")
-            elif any("mbox" in m for m in members if isinstance(m, dict)) and \
-                    not any("account" in m for m in members if isinstance(m, dict)):
-                self.add(f"{path}.member", "a Group authority needs an OAuth "
-                         "consumer Agent identified by account")
+                self.add(
+                    f"{path}.member",
+                    "a Group authority must be an OAuth "
+                    "consumer and a user: exactly two Agents",
+                )
+            elif any("mbox" in m for m in members if isinstance(m, dict)) and not any(
+                "account" in m for m in members if isinstance(m, dict)
+            ):
+                self.add(
+                    f"{path}.member",
+                    "a Group authority needs an OAuth "
+                    "consumer Agent identified by account",
+                )
         else:
             self.agent(value, path)
 
@@ -563,8 +635,9 @@ class Checker:
             return
         target = value.get("object")
         if not isinstance(target, dict) or target.get("objectType") != "StatementRef":
-            self.add(prefix + "object", "a voiding statement's object must be a "
-                     "StatementRef")
+            self.add(
+                prefix + "object", "a voiding statement's object must be a StatementRef"
+            )
 
 
 def check_statement(statement: Any, version: str, path: str = "") -> list[FieldProblem]:
@@ -581,8 +654,9 @@ def check_statements(statements: list[Any], version: str) -> None:
         path = f"[{index}]" if len(statements) > 1 else ""
         problems.extend(check_statement(statement, version, path))
     if problems:
-        summary = "; ".join(f"{p.field or 'statement'}: {p.message}"
-                            for p in problems[:5])
+        summary = "; ".join(
+            f"{p.field or 'statement'}: {p.message}" for p in problems[:5]
+        )
         raise StatementInvalid(
             f"the statement breaks the xAPI specification: {summary}",
             problems=problems,
@@ -599,8 +673,13 @@ def parse_timestamp(value: str) -> tuple[str, str, int] | None:
     if not match:
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59
-            and second <= 60):
+    if not (
+        1 <= month <= 12
+        and 1 <= day <= 31
+        and hour <= 23
+        and minute <= 59
+        and second <= 60
+    ):
         return None
     fraction = match.group(7) or ""
     zone = match.group(8) or "Z"

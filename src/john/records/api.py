@@ -10,10 +10,11 @@ from __future__ import annotations
 import tempfile
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from john.deps import access_check
 from john.errors import FieldProblem, InvalidInput
 from john.records.mappings import Mapping, load_mapping_text
 from john.records.schemas import FeedListOut, FeedReportOut, QuarantinePageOut
@@ -42,6 +43,7 @@ SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
     response_model=FeedReportOut,
     responses={200: {"model": FeedReportOut, "description": "Already ingested."}},
     summary="Send a feed",
+    dependencies=[Depends(access_check("feed_send"))],
 )
 async def post_feed(
     request: Request,
@@ -138,7 +140,12 @@ async def _read_mapping(part: UploadFile, feed_type: str) -> Mapping:
     )
 
 
-@router.get("", response_model=FeedListOut, summary="List feeds")
+@router.get(
+    "",
+    response_model=FeedListOut,
+    summary="List feeds",
+    dependencies=[Depends(access_check("feed_list"))],
+)
 def get_feeds(
     request: Request,
     source: Annotated[str | None, Query(description="Only this UKPRN's feeds.")] = None,
@@ -158,7 +165,12 @@ def get_feeds(
     )
 
 
-@router.get("/{feed_id}", response_model=FeedReportOut, summary="Read a feed's report")
+@router.get(
+    "/{feed_id}",
+    response_model=FeedReportOut,
+    summary="Read a feed's report",
+    dependencies=[Depends(access_check("feed_read"))],
+)
 def get_feed(request: Request, feed_id: str) -> FeedReportOut:
     """Return one feed's report."""
     return FeedReportOut.from_report(
@@ -170,6 +182,7 @@ def get_feed(request: Request, feed_id: str) -> FeedReportOut:
     "/{feed_id}/quarantine",
     response_model=QuarantinePageOut,
     summary="Page through a feed's quarantined rows",
+    dependencies=[Depends(access_check("feed_read"))],
 )
 def get_quarantine(
     request: Request,

@@ -26,6 +26,9 @@ UTF8_BOM = codecs.BOM_UTF8
 # A JSON array item that has not parsed after this many characters is taken as
 # broken rather than unfinished, so a bad file cannot grow the buffer without end.
 MAX_JSON_ITEM_CHARS = 16 * 1024 * 1024
+# Python's json module recurses once per nesting level, so a deep value
+# exhausts the interpreter's recursion limit (1000 by default).
+NESTED_TOO_DEEPLY = "nests arrays or objects too deeply to parse"
 
 BYTE_OFFSET = re.compile(r" \(first at byte offset \d+\)")
 """The part of a bad-bytes reason that differs per row."""
@@ -182,10 +185,15 @@ def _sniff_delimiter(sample: list[str]) -> str | None:
     best: tuple[int, int] = (0, 0)
     chosen: str | None = None
     for delimiter in DELIMITERS:
+        records: list[list[str]] = []
         try:
-            records = [r for r in csv.reader(sample, delimiter=delimiter) if r]
+            for record in csv.reader(sample, delimiter=delimiter):
+                if record:
+                    records.append(record)
         except csv.Error:
-            continue
+            # A record past the header may be malformed or too long for the csv
+            # module, and rows() quarantines it, so the records before it decide.
+            pass
         if not records or len(records[0]) < 2:
             continue
         width = len(records[0])
@@ -395,6 +403,8 @@ class JsonReader:
                 yield json.loads(text), line, None
             except json.JSONDecodeError as error:
                 yield _Invalid(error.msg), line, None
+            except RecursionError:
+                yield _Invalid(NESTED_TOO_DEEPLY), line, None
 
     def _array_items(self) -> Iterator[_Item]:
         decoder = json.JSONDecoder()
@@ -452,6 +462,8 @@ class JsonReader:
                 if not eof and unfinished and fill():
                     continue
                 raise error(failure.pos, f"is not valid JSON: {failure.msg}") from None
+            except RecursionError:
+                raise error(position, NESTED_TOO_DEEPLY) from None
             if end == len(buffer) and not eof and fill():
                 continue  # a number at the buffer's end may go on in the next chunk
 

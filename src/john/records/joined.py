@@ -380,8 +380,8 @@ def search_learners(
     A query holding a digit is an identifier, matched exactly after
     normalisation. Otherwise it is a name. One word matches the start of a
     given or family name, and two or more words match the start of the given
-    and family names in either order. Case is ignored. Raises InvalidInput for an empty or
-    too short query, or a limit or offset out of range.
+    and family names in either order. Case is ignored. Raises InvalidInput
+    for an empty or too short query, or a limit or offset out of range.
     """
     text = " ".join(query.split())
     _check_paging(limit, offset)
@@ -490,13 +490,21 @@ def _prefix(
 def _summarise(session: Session, learner_ids: list[str]) -> list[LearnerMatch]:
     if not learner_ids:
         return []
-    owner = _owner_column()
-    rows = session.execute(
-        select(owner, PersonRecord)
-        .join(Learner, Learner.id == PersonRecord.learner_id)
-        .where(owner.in_(learner_ids))
+    # Look the cluster up by indexed columns: each learner on the page and
+    # the learners merged into it.
+    merged = session.execute(
+        select(Learner.id, Learner.merged_into).where(
+            Learner.merged_into.in_(learner_ids)
+        )
+    ).all()
+    owner_of = {learner_id: learner_id for learner_id in learner_ids}
+    owner_of.update({child: str(parent) for child, parent in merged})
+    persons = session.scalars(
+        select(PersonRecord)
+        .where(PersonRecord.learner_id.in_(list(owner_of)))
         .order_by(PersonRecord.id)
     ).all()
+    rows = [(owner_of[str(person.learner_id)], person) for person in persons]
     names = provider_names(session, [person.source_ukprn for _, person in rows])
 
     by_learner: dict[str, list[PersonRecord]] = {key: [] for key in learner_ids}

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from john.deps import access_check
 from john.records.joined import MAX_LIMIT, get_learner_record, search_learners
 from john.records.learner_schemas import LearnerOut, LearnerSearchOut
 
@@ -33,7 +34,11 @@ def get_session(request: Request) -> Iterator[Session]:
 ReadSession = Annotated[Session, Depends(get_session)]
 
 
-@router.get("", response_model=LearnerSearchOut)
+@router.get(
+    "",
+    response_model=LearnerSearchOut,
+    dependencies=[Depends(access_check("learner_search"))],
+)
 def search(
     session: ReadSession,
     q: str = Query(
@@ -48,7 +53,11 @@ def search(
     return LearnerSearchOut.of(search_learners(session, q, limit=limit, offset=offset))
 
 
-@router.get("/{learner_id}", response_model=LearnerOut)
+@router.get(
+    "/{learner_id}",
+    response_model=LearnerOut,
+    dependencies=[Depends(access_check("learner_read"))],
+)
 def read(learner_id: str, response: Response, session: ReadSession) -> LearnerOut:
     """Read a learner's joined-up record, following merges to the survivor."""
     record = get_learner_record(session, learner_id)

@@ -42,6 +42,11 @@ ROUTERS: list[tuple[str, str]] = [
     ("john.auth.api", "router"),
     ("john.web.pages.auth", "router"),
     ("john.records.api", "router"),
+    ("john.identity.api", "router"),
+    ("john.web.pages.reviews", "router"),
+    ("john.consent.api", "router"),
+    ("john.web.pages.catalogue", "router"),
+    ("john.web.pages.account", "router"),
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"

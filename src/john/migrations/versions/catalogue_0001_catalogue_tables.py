@@ -12,7 +12,6 @@ from alembic import op
 
 import john.db
 
-
 revision: str = "catalogue_0001"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = ("catalogue",)
@@ -129,11 +128,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_catalogue_search_entries_lat_lon",
             ["latitude", "longitude"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_catalogue_search_entries_longitude"),
-            ["longitude"],
             unique=False,
         )
 
@@ -795,7 +789,6 @@ def downgrade() -> None:
     op.drop_table("catalogue_locations")
     op.drop_table("catalogue_taxonomies")
     with op.batch_alter_table("catalogue_search_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalogue_search_entries_longitude"))
         batch_op.drop_index("ix_catalogue_search_entries_lat_lon")
 
     op.drop_table("catalogue_search_entries")

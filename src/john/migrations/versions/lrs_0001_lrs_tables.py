@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import john.db
-from sqlalchemy.dialects import postgresql
 
 revision: str = "lrs_0001"
 down_revision: str | Sequence[str] | None = "hub_0001"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("activity_id", sa.Text(), nullable=False),
         sa.Column(
             "definition",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
             nullable=True,
         ),
         sa.Column("updated", john.db.UTCDateTime(timezone=True), nullable=False),
@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("attachment_hashes", sa.Text(), nullable=True),
         sa.Column(
             "document",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(

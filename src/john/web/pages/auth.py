@@ -22,7 +22,7 @@ from john.auth.deps import (
 )
 from john.auth.models import User
 from john.auth.settings import AuthSettings
-from john.errors import Unauthorised
+from john.errors import NotFound, Unauthorised
 from john.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,8 @@ def _oidc_signer(request: Request) -> URLSafeTimedSerializer:
 def oidc_start(request: Request, next: str | None = None) -> Response:
     """Send the browser to the OpenID Connect provider."""
     settings = auth_settings(request)
+    if not settings.oidc_enabled:
+        raise NotFound("sign-in with an organisation account is not set up on this hub")
     provider = oidc.discover(settings)
     url, pending = oidc.start(
         settings, provider, _redirect_uri(request, settings), safe_next(next)

@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from john.auth.deps import require
+from john.consent.deps import feed_access, learner_access
 from john.errors import InvalidInput, NotFound
 from john.records.joined import (
     IDENTIFIER_LABELS,
@@ -37,7 +39,11 @@ FIELD_LABELS = {
 }
 
 
-@router.get("/learners", response_class=HTMLResponse)
+@router.get(
+    "/learners",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def learner_search_page(
     request: Request,
     session: ReadSession,
@@ -62,7 +68,11 @@ def learner_search_page(
     )
 
 
-@router.get("/learners/{learner_id}", response_class=HTMLResponse)
+@router.get(
+    "/learners/{learner_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(learner_access("read joined record page"))],
+)
 def learner_page(
     request: Request, learner_id: str, session: ReadSession
 ) -> HTMLResponse:
@@ -89,7 +99,11 @@ def learner_page(
     )
 
 
-@router.get("/feeds", response_class=HTMLResponse)
+@router.get(
+    "/feeds",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(roles=("curator", "administrator")))],
+)
 def feeds_page(request: Request, session: ReadSession) -> HTMLResponse:
     """Render the most recent feeds with their row counts."""
     total = session.scalar(select(func.count()).select_from(Feed)) or 0
@@ -104,7 +118,11 @@ def feeds_page(request: Request, session: ReadSession) -> HTMLResponse:
     )
 
 
-@router.get("/feeds/{feed_id}", response_class=HTMLResponse)
+@router.get(
+    "/feeds/{feed_id}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(feed_access)],
+)
 def feed_page(
     request: Request,
     feed_id: str,

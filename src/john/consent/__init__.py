@@ -1,0 +1,1 @@
+"""Consent, verification, fraud signals, the audit trail and subject access."""

@@ -1,0 +1,274 @@
+"""Answer a verifier's claims about a person with a minimal, signed answer.
+
+The claimed identity is matched to one learner, the verifier's consent is
+checked, and each claim is answered ``verified``, ``not_verified``,
+``pending_staff_check`` or ``consent_required`` with the names of the fields
+that matched. When no learner matches, or the learner gave no consent, the
+answer is the same ``consent_required``, so a verifier cannot learn who is in
+the hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from joserfc.jwk import OKPKey
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from john.auth.principal import Principal
+from john.consent import claims as rules
+from john.consent.access import (
+    Visibility,
+    grantee_key,
+    visibility,
+    visible_achievements,
+    visible_experiences,
+)
+from john.consent.audit import AuditEvent, EventType, append
+from john.consent.fraud import institution_status, is_probing, raise_signal
+from john.consent.matching import match_identity
+from john.consent.models import Verification
+from john.consent.signing import sign_answer
+from john.db import new_public_id, utcnow
+from john.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+CONSENT_REQUIRED = "consent_required"
+
+
+class ClaimedIdentity(BaseModel):
+    """Who the verifier says the person is: the name they had at the time."""
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    postcode: str | None = Field(default=None, max_length=10)
+    identifiers: dict[str, str] | None = Field(
+        default=None,
+        description="Identifiers by scheme: uln, upn, ni_number, ucas_id, husid.",
+    )
+
+
+class VerificationRequest(BaseModel):
+    """A verification question: one identity and up to twenty claims."""
+
+    identity: ClaimedIdentity
+    claims: list[rules.Claim] = Field(min_length=1, max_length=20)
+    purpose: str = Field(min_length=1, max_length=500)
+
+
+def _identity_digest(identity: ClaimedIdentity) -> str:
+    canonical = json.dumps(identity.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _covers(seen: Visibility, category: str) -> bool:
+    if seen.whole_record or category in seen.categories:
+        return True
+    if seen.own_source:
+        return True
+    if category == "achievements":
+        return bool(seen.achievement_ids)
+    return bool(seen.experience_ids)
+
+
+def _answer_claims(
+    session: Session,
+    principal: Principal,
+    seen: Visibility,
+    request: VerificationRequest,
+) -> list[rules.ClaimResult]:
+    achievements = visible_achievements(session, seen)
+    experiences = visible_experiences(session, seen)
+    results = []
+    for claim in request.claims:
+        if isinstance(claim, rules.ExperienceClaim):
+            category = "experiences"
+        else:
+            category = "achievements"
+        if not _covers(seen, category):
+            results.append(rules.ClaimResult(CONSENT_REQUIRED, category=category))
+            continue
+        if isinstance(claim, rules.QualificationClaim):
+            results.append(rules.check_qualification(claim, achievements))
+        elif isinstance(claim, rules.AwardClaim):
+            results.append(rules.check_award(claim, achievements))
+        elif isinstance(claim, rules.CourseClaim):
+            results.append(rules.check_course(claim, achievements))
+        else:
+            results.append(rules.check_experience(claim, experiences))
+    return results
+
+
+def _flag_institutions(
+    session: Session,
+    principal: Principal,
+    request: VerificationRequest,
+    results: list[rules.ClaimResult],
+    verification_id: str,
+    learner_id: str | None,
+) -> None:
+    for index, claim in enumerate(request.claims):
+        if not isinstance(claim, rules.AwardClaim):
+            continue
+        status = institution_status(session, claim.institution)
+        if status == "registered":
+            continue
+        if status == "bogus" and index < len(results):
+            results[index] = rules.ClaimResult(rules.NOT_VERIFIED)
+        raise_signal(
+            session,
+            principal,
+            f"{status}_institution",
+            learner_id=learner_id,
+            verification_id=verification_id,
+            detail={"claim_index": index},
+        )
+
+
+def answer_verification(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    principal: Principal,
+    request: VerificationRequest,
+    key: OKPKey,
+) -> Verification:
+    """Match, check consent, answer every claim, sign and store; commits."""
+    verification_id = new_public_id("V")
+    identity = request.identity
+    match = match_identity(
+        session_factory,
+        given_name=identity.given_name,
+        family_name=identity.family_name,
+        date_of_birth=identity.date_of_birth,
+        postcode=identity.postcode,
+        identifiers=identity.identifiers,
+    )
+
+    status = "answered"
+    results: list[rules.ClaimResult]
+    seen: Visibility | None = None
+    if match.ambiguous:
+        status = rules.PENDING
+        results = [rules.ClaimResult(rules.PENDING) for _ in request.claims]
+        raise_signal(
+            session,
+            principal,
+            "identity_matches_several_learners",
+            verification_id=verification_id,
+            detail={"learner_ids": match.ambiguous_learner_ids},
+        )
+    elif match.learner_id is not None:
+        seen = visibility(session, principal, match.learner_id)
+        if seen.anything:
+            results = _answer_claims(session, principal, seen, request)
+        else:
+            status = CONSENT_REQUIRED
+    if status == CONSENT_REQUIRED or (match.learner_id is None and not match.ambiguous):
+        status = CONSENT_REQUIRED
+        results = [rules.ClaimResult(CONSENT_REQUIRED) for _ in request.claims]
+
+    answered_learner = match.learner_id if status == "answered" else None
+    _flag_institutions(
+        session, principal, request, results, verification_id, match.learner_id
+    )
+
+    requester = grantee_key(principal)
+    if match.learner_id and is_probing(session, requester, match.learner_id):
+        raise_signal(
+            session,
+            principal,
+            "repeated_probing",
+            learner_id=match.learner_id,
+            verification_id=verification_id,
+        )
+
+    payload = _payload(verification_id, requester, request, status, match, results)
+    verification = Verification(
+        id=verification_id,
+        requester=requester,
+        requester_subject=principal.subject,
+        learner_id=match.learner_id,
+        identity_sha256=_identity_digest(identity),
+        purpose=request.purpose,
+        answer=payload,
+        jws=sign_answer(key, payload),
+        created_at=utcnow(),
+    )
+    session.add(verification)
+    object_ids = [verification_id]
+    for result in results:
+        object_ids += [f"achievement:{i}" for i in result.achievement_ids]
+        object_ids += [f"experience:{i}" for i in result.experience_ids]
+    append(
+        session,
+        AuditEvent.by(
+            principal,
+            EventType.VERIFICATION_ANSWERED,
+            "answer verification",
+            learner_id=match.learner_id,
+            purpose=request.purpose,
+            object_ids=tuple(object_ids),
+            outcome=status,
+            detail={
+                "claims": [r.status for r in results],
+                "grants": seen.grant_ids if seen else [],
+                "answered_learner": answered_learner is not None,
+            },
+        ),
+    )
+    session.commit()
+    log.info("verification %s answered: %s", verification_id, status)
+    return verification
+
+
+def _payload(
+    verification_id: str,
+    requester: str,
+    request: VerificationRequest,
+    status: str,
+    match: Any,
+    results: list[rules.ClaimResult],
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": verification_id,
+        "iss": "john",
+        "iat": int(utcnow().timestamp()),
+        "verifier": requester,
+        "purpose": request.purpose,
+        "status": status,
+        "claims": [
+            {
+                "index": index,
+                "type": claim.type,
+                "status": result.status,
+                "matched_fields": result.matched_fields,
+            }
+            for index, (claim, result) in enumerate(
+                zip(request.claims, results, strict=True)
+            )
+        ],
+    }
+    if status == "answered":
+        payload["identity_matched_fields"] = match.matched_fields
+    return payload
+
+
+def fetch_verification(
+    session: Session, principal: Principal, verification_id: str
+) -> Verification:
+    """Return a stored answer to the organisation that asked, or to staff."""
+    found = session.get(Verification, verification_id)
+    if found is None:
+        raise NotFound(f"verification {verification_id} not found")
+    if principal.role in ("curator", "administrator"):
+        return found
+    if found.requester != grantee_key(principal):
+        raise NotFound(f"verification {verification_id} not found")
+    return found

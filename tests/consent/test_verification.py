@@ -1,0 +1,321 @@
+"""Verification answers: matching, consent, claims, signing, fraud, rate limits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from john.consent.signing import read_answer
+
+NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+ADA = {"given_name": "Ada", "family_name": "Testperson", "date_of_birth": "2001-02-03"}
+
+
+@pytest.fixture
+def consented(client, store, as_role) -> dict[str, str]:
+    client.post(
+        "/api/v1/consents",
+        json={
+            "grantee": "Acme Recruiting",
+            "grantee_role": "verifier",
+            "scope": "record",
+            "purpose": "pre-employment checks",
+            "valid_until": NEXT_YEAR,
+        },
+        headers=as_role("learner"),
+    )
+    return as_role("verifier")
+
+
+def _verify(client, headers, claims, identity=None):
+    return client.post(
+        "/api/v1/verifications",
+        json={
+            "identity": identity or ADA,
+            "claims": claims,
+            "purpose": "job offer",
+        },
+        headers=headers,
+    )
+
+
+def _statuses(response) -> list[str]:
+    return [claim["status"] for claim in response.json()["answer"]["claims"]]
+
+
+# Claims and the expected answer for the fixture learner, who holds an A level
+# in Mathematics (60112345, level 3, grade B, 2019), a BSc Computing (First,
+# University of Exampleton, 2022) and works at Example Ltd since 2022-09-01.
+CLAIM_TABLE = [
+    ({"type": "qualification", "qualification_number": "60112345"}, "verified"),
+    ({"type": "qualification", "qualification_number": "601/1234/5"}, "verified"),
+    (
+        {"type": "qualification", "title": "Mathematics", "min_grade": "C"},
+        "verified",
+    ),
+    (
+        {"type": "qualification", "title": "Mathematics", "min_grade": "A"},
+        "not_verified",
+    ),
+    ({"type": "qualification", "title": "Mathematics", "min_level": 3}, "verified"),
+    (
+        {"type": "qualification", "title": "Mathematics", "min_level": 4},
+        "not_verified",
+    ),
+    (
+        {"type": "qualification", "title": "Mathematics", "min_grade": "Merit"},
+        "pending_staff_check",
+    ),
+    ({"type": "qualification", "title": "Astrophysics"}, "not_verified"),
+    (
+        {
+            "type": "award",
+            "title": "BSc Computing",
+            "institution": "University of Exampleton",
+            "classification": "2:1",
+            "year": 2022,
+        },
+        "verified",
+    ),
+    (
+        {
+            "type": "award",
+            "title": "BSc Computing",
+            "institution": "University of Exampleton",
+            "year": 2021,
+        },
+        "not_verified",
+    ),
+    (
+        {
+            "type": "course",
+            "title": "A level in Mathematics",
+            "completed_from": "2019-01-01",
+            "completed_to": "2019-12-31",
+        },
+        "verified",
+    ),
+    (
+        {
+            "type": "course",
+            "title": "A level in Mathematics",
+            "completed_from": "2020-01-01",
+        },
+        "not_verified",
+    ),
+    (
+        {
+            "type": "experience",
+            "organisation": "Example Ltd",
+            "kind": "employment",
+            "started_on": "2023-01-01",
+            "ended_on": "2024-01-01",
+        },
+        "verified",
+    ),
+    (
+        {
+            "type": "experience",
+            "organisation": "Example Ltd",
+            "kind": "volunteering",
+        },
+        "not_verified",
+    ),
+    (
+        {
+            "type": "experience",
+            "organisation": "Example Ltd",
+            "kind": "employment",
+            "started_on": "2020-01-01",
+        },
+        "not_verified",
+    ),
+]
+
+
+def test_claim_table_answers(client, consented) -> None:
+    claims = [claim for claim, _ in CLAIM_TABLE]
+    response = _verify(client, consented, claims[:20])
+    assert response.status_code == 201
+    for (claim, expected), got in zip(CLAIM_TABLE, _statuses(response), strict=True):
+        assert got == expected, claim
+
+
+def test_answer_names_matched_fields_only(client, consented) -> None:
+    response = _verify(
+        client,
+        consented,
+        [
+            {
+                "type": "qualification",
+                "qualification_number": "60112345",
+                "min_grade": "C",
+            }
+        ],
+    )
+    answer = response.json()["answer"]
+    assert answer["claims"][0]["matched_fields"] == ["qualification_number", "grade"]
+    assert answer["identity_matched_fields"] == [
+        "date_of_birth",
+        "family_name",
+        "given_name",
+    ]
+    assert "B" not in str(answer["claims"])
+    assert "learner_id" not in answer
+
+
+def test_answer_signature_verifies_with_jwks(client, consented) -> None:
+    response = _verify(client, consented, [CLAIM_TABLE[0][0]])
+    jwks = client.get("/.well-known/jwks.json").json()
+    payload = read_answer(jwks, response.json()["jws"])
+    assert payload == response.json()["answer"]
+
+
+def test_tampered_answer_fails_verification(client, consented) -> None:
+    from john.errors import InvalidInput
+
+    token = _verify(client, consented, [CLAIM_TABLE[0][0]]).json()["jws"]
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload[:-2]}AA.{signature}"
+    with pytest.raises(InvalidInput):
+        read_answer(client.get("/.well-known/jwks.json").json(), forged)
+
+
+def test_answer_fetchable_again_by_id(client, consented) -> None:
+    first = _verify(client, consented, [CLAIM_TABLE[0][0]]).json()
+    again = client.get(f"/api/v1/verifications/{first['id']}", headers=consented)
+    assert again.status_code == 200
+    assert again.json()["jws"] == first["jws"]
+
+
+def test_other_verifier_cannot_fetch_answer(client, consented, as_role) -> None:
+    first = _verify(client, consented, [CLAIM_TABLE[0][0]]).json()
+    rival = as_role("verifier", organisation="Rival Checks")
+    response = client.get(f"/api/v1/verifications/{first['id']}", headers=rival)
+    assert response.status_code == 404
+
+
+def test_no_consent_same_as_no_match(client, store, as_role) -> None:
+    verifier = as_role("verifier")
+    known = _verify(client, verifier, [CLAIM_TABLE[0][0]]).json()["answer"]
+    unknown = _verify(
+        client, verifier, [CLAIM_TABLE[0][0]], {**ADA, "family_name": "Nobody"}
+    ).json()["answer"]
+    assert known["status"] == "consent_required"
+    assert unknown["status"] == "consent_required"
+    assert set(known) == set(unknown)
+
+
+def test_category_consent_limits_claims(client, store, as_role) -> None:
+    client.post(
+        "/api/v1/consents",
+        json={
+            "grantee": "Acme Recruiting",
+            "grantee_role": "verifier",
+            "scope": "category",
+            "scope_value": "achievements",
+            "purpose": "qualification check",
+            "valid_until": NEXT_YEAR,
+        },
+        headers=as_role("learner"),
+    )
+    response = _verify(
+        client,
+        as_role("verifier"),
+        [
+            CLAIM_TABLE[0][0],
+            {"type": "experience", "organisation": "Example Ltd", "kind": "employment"},
+        ],
+    )
+    assert _statuses(response) == ["verified", "consent_required"]
+
+
+def test_identifier_matches_identity(client, consented) -> None:
+    identity = {**ADA, "given_name": "Adaline", "identifiers": {"uln": "1234567890"}}
+    response = _verify(client, consented, [CLAIM_TABLE[0][0]], identity)
+    assert _statuses(response) == ["verified"]
+    assert "uln" in response.json()["answer"]["identity_matched_fields"]
+
+
+def test_twin_identity_pending_and_flagged(
+    client, store, consented, session_factory, as_role
+) -> None:
+    from john.identity.models import Learner, PersonRecord
+
+    with session_factory() as db:
+        db.add(Learner(id="L-twin", status="active"))
+        db.flush()
+        db.add(
+            PersonRecord(
+                source_ukprn="10000002",
+                source_person_ref="p9",
+                given_name="Ada",
+                family_name="Testperson",
+                date_of_birth=date(2001, 2, 3),
+                learner_id="L-twin",
+                feed_id="F-2",
+                row_number=9,
+            )
+        )
+        db.commit()
+    response = _verify(client, consented, [CLAIM_TABLE[0][0]])
+    assert response.json()["answer"]["status"] == "pending_staff_check"
+    signals = client.get("/api/v1/fraud-signals", headers=as_role("curator")).json()
+    assert [s["kind"] for s in signals] == ["identity_matches_several_learners"]
+
+
+def test_bogus_institution_flagged_not_verified(client, consented, as_role) -> None:
+    curator = as_role("curator")
+    listed = client.post(
+        "/api/v1/bogus-institutions",
+        json={"name": "University of Exampleton", "reason": "sells degrees"},
+        headers=curator,
+    )
+    assert listed.status_code == 201
+    response = _verify(client, consented, [CLAIM_TABLE[8][0]])
+    assert _statuses(response) == ["not_verified"]
+    signals = client.get("/api/v1/fraud-signals", headers=curator).json()
+    assert signals[0]["kind"] == "bogus_institution"
+
+
+def test_unregistered_institution_flagged(client, consented, as_role) -> None:
+    claim = {"type": "award", "title": "MBA", "institution": "Nowhere Institute"}
+    _verify(client, consented, [claim])
+    signals = client.get("/api/v1/fraud-signals", headers=as_role("curator")).json()
+    assert signals[0]["kind"] == "unregistered_institution"
+
+
+def test_repeated_probing_flagged_once(client, consented, as_role) -> None:
+    for _ in range(8):
+        _verify(client, consented, [CLAIM_TABLE[0][0]])
+    signals = client.get("/api/v1/fraud-signals", headers=as_role("curator")).json()
+    assert [s["kind"] for s in signals] == ["repeated_probing"]
+
+
+def test_rate_limit_returns_retry_after(client, consented) -> None:
+    from john.consent.ratelimit import RateLimiter
+
+    client.app.state.verification_limiter = RateLimiter(per_minute=1, burst=2)
+    codes = [
+        _verify(client, consented, [CLAIM_TABLE[0][0]]).status_code for _ in range(3)
+    ]
+    assert codes == [201, 201, 429]
+    limited = _verify(client, consented, [CLAIM_TABLE[0][0]])
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert int(limited.headers["retry-after"]) > 0
+
+
+def test_learner_cannot_ask_verifications(client, store, as_role) -> None:
+    response = _verify(client, as_role("learner"), [CLAIM_TABLE[0][0]])
+    assert response.status_code == 403
+
+
+def test_identity_not_stored_in_clear(client, consented, session_factory) -> None:
+    from john.consent.models import Verification
+
+    _verify(client, consented, [CLAIM_TABLE[0][0]])
+    with session_factory() as db:
+        stored = db.query(Verification).one()
+    assert "Testperson" not in str(stored.answer)
+    assert len(stored.identity_sha256) == 64

@@ -1,0 +1,119 @@
+"""Linkage accuracy on FEBRL4 rows and on generated UK records."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from john.identity import linkage, service
+from john.identity.models import PersonRecord
+from john.identity.synthetic import generate_people
+
+
+def _pairs(groups) -> set[tuple[str, str]]:
+    pairs = set()
+    for members in groups:
+        ordered = sorted(members)
+        pairs.update((a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+    return pairs
+
+
+def _learner_pairs(session_factory) -> set[tuple[str, str]]:
+    groups = defaultdict(list)
+    with session_factory() as session:
+        rows = session.execute(
+            select(PersonRecord.source_person_ref, PersonRecord.learner_id)
+        ).all()
+    for ref, learner_id in rows:
+        groups[learner_id].append(ref)
+    return _pairs(groups.values())
+
+
+def _febrl_rows(path, ukprn: str, numbers: set[str]) -> list[dict]:
+    frame = pd.read_csv(path, skipinitialspace=True, dtype=str).fillna("")
+    rows = []
+    for row in frame.itertuples(index=False):
+        if re.match(r"rec-(\d+)", row.rec_id).group(1) not in numbers:
+            continue
+        try:
+            born = datetime.strptime(row.date_of_birth, "%Y%m%d").date()
+        except ValueError:
+            born = None
+        rows.append(
+            {
+                "source_ukprn": ukprn,
+                "source_person_ref": row.rec_id,
+                "given_name": row.given_name or None,
+                "family_name": row.surname or None,
+                "date_of_birth": born,
+                "postcode": row.postcode or None,
+            }
+        )
+    return rows
+
+
+def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> None:
+    folder = shared_data / "febrl"
+    numbers = {str(n) for n in range(0, 5000, 25)}
+    left = _febrl_rows(folder / "dataset4a.csv", "10000001", numbers)
+    right = _febrl_rows(folder / "dataset4b.csv", "10000002", numbers)
+    add_records(*left, *right)
+
+    service.run_linkage(session_factory)
+
+    truth = {
+        tuple(sorted((a["source_person_ref"], b["source_person_ref"])))
+        for a in left
+        for b in right
+        if a["source_person_ref"].split("-")[1] == b["source_person_ref"].split("-")[1]
+    }
+    found = _learner_pairs(session_factory)
+    hits = len(found & truth)
+    assert len(truth) == 200
+    assert hits / len(found) >= 0.97
+    assert hits / len(truth) >= 0.85
+
+
+@pytest.mark.slow
+def test_trained_model_links_uk_records(session_factory, add_records) -> None:
+    records = generate_people(700, seed=5)
+    add_records(
+        *({k: v for k, v in record.items() if k != "person_key"} for record in records)
+    )
+
+    report = service.run_linkage(session_factory)
+
+    groups = defaultdict(list)
+    for record in records:
+        groups[record["person_key"]].append(record["source_person_ref"])
+    truth = _pairs(groups.values())
+    found = _learner_pairs(session_factory)
+    hits = len(found & truth)
+    assert report.model_trained is True
+    assert hits / len(found) >= 0.97
+    assert hits / len(truth) >= 0.93
+
+
+@pytest.mark.slow
+def test_training_without_dates_keeps_prior() -> None:
+    records = [
+        {k: v for k, v in record.items() if k != "person_key"}
+        for record in generate_people(1300, seed=3)
+        if record["source_person_ref"].endswith("-0")
+    ]
+    frame = pd.DataFrame(records)
+    frame["id"] = range(1, len(frame) + 1)
+    frame["date_of_birth"] = None
+    for scheme in ("upn", "ucas_id", "husid"):
+        frame[scheme] = None
+
+    outcome = linkage.link_records(frame)
+
+    assert outcome.trained is True
+    assert "prior match probability kept: no agreeing pairs" in outcome.notes
+    assert 0 < outcome.model["probability_two_random_records_match"] < 1
