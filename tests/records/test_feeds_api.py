@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from feed_samples import SOURCE, ULN_CHECK_DIGIT, achievement_row, csv_bytes
 
-from john.auth.testing import csrf_from
+from john.auth.testing import bearer_headers, csrf_from
+
+
+@pytest.fixture(autouse=True)
+def signed_in(client, session_factory) -> None:
+    """Send every request of these tests as an administrator's client."""
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
 
 
 def sample_feed() -> bytes:

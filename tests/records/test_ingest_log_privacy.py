@@ -7,6 +7,7 @@ import json
 import pytest
 from feed_samples import SOURCE, achievement_row, csv_bytes
 
+from john.auth.testing import bearer_headers
 from john.errors import FeedError
 from john.records.synthetic import uln_with_check
 
@@ -64,8 +65,9 @@ def test_rejected_feed_logs_no_values(
 
 
 def test_api_logs_no_row_values(
-    client, captured_logs: pytest.LogCaptureFixture
+    client, session_factory, captured_logs: pytest.LogCaptureFixture
 ) -> None:
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
     response = client.post(
         "/api/v1/feeds",
         params={"source": SOURCE, "type": "achievements"},

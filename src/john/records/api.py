@@ -58,7 +58,6 @@ async def post_feed(
     encoding: Annotated[str, Query(description="Text encoding of the file.")] = "utf-8",
 ) -> FeedReportOut:
     """Ingest a feed and return its report: 201 when stored, 200 for a repeat."""
-    # TODO: check that the caller's token has the provider scope for `source`.
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     content_type = content_type.lower()
     chosen: str | Mapping = mapping
@@ -153,7 +152,6 @@ def get_feeds(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> FeedListOut:
     """List feed reports, newest first."""
-    # TODO: restrict providers to their own feeds once tokens carry scopes.
     total, reports = list_feeds(
         request.app.state.sessions, source=source, limit=limit, offset=offset
     )
