@@ -15,6 +15,7 @@ from catalogue_samples import aberdeen_service
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from john.auth.testing import TEST_PASSWORD, add_user
 from john.catalogue.geocode import Geocoder
 from john.catalogue.oruk import import_oruk
 from john.catalogue.schemas import CourseInput, FundingSourceInput
@@ -33,7 +34,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def base_url(
-    settings: Settings, engine: Engine, session: Session, geocoder: Geocoder
+    settings: Settings,
+    engine: Engine,
+    session: Session,
+    session_factory: Any,
+    geocoder: Geocoder,
 ) -> Iterator[str]:
     """Serve the application with a small catalogue on a loopback port."""
     import uvicorn
@@ -61,6 +66,7 @@ def base_url(
         "tester",
     )
     session.commit()
+    add_user(session_factory, "curator", "curator")
     app = create_app(settings, engine=engine)
     app.state.catalogue_geocoder = geocoder
     port = _free_port()
@@ -118,7 +124,15 @@ def test_error_summary_links_to_field(page: Any) -> None:
     assert page.url.endswith("#age")
 
 
+def _sign_in(page: Any) -> None:
+    page.goto("/signin")
+    page.locator("input[name=username]").fill("curator")
+    page.locator("input[name=password]").fill(TEST_PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+
+
 def test_curator_edits_service(page: Any) -> None:
+    _sign_in(page)
     page.goto("/catalogue/services/00000000-0000-4000-8000-000000000001")
     page.get_by_label("Name").fill("Digital skills cafe")
     page.get_by_role("button", name="Save changes").click()

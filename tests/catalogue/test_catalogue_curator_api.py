@@ -9,6 +9,7 @@ from catalogue_samples import schema_errors
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
+from john.auth.testing import bearer_headers
 from john.catalogue.geocode import Geocoder
 from john.catalogue.models import TaxonomyTerm
 from john.catalogue.service import get_or_create_taxonomy
@@ -18,9 +19,10 @@ CURATOR = {"X-John-Actor": "curator-7"}
 
 
 @pytest.fixture
-def api(client: Any, geocoder: Geocoder) -> Any:
-    """Return a test client whose geocoder knows the public postcode files."""
+def api(client: Any, geocoder: Geocoder, session_factory: Any) -> Any:
+    """Return a curator's test client whose geocoder reads the postcode files."""
     client.app.state.catalogue_geocoder = geocoder
+    client.headers.update(bearer_headers(client, session_factory, "curator"))
     return client
 
 

@@ -10,6 +10,7 @@ import pytest
 from catalogue_samples import aberdeen_service
 from sqlalchemy.orm import Session
 
+from john.auth.testing import add_user, page_csrf, sign_in
 from john.catalogue.geocode import Geocoder
 from john.catalogue.oruk import import_oruk
 from john.catalogue.schemas import CourseInput, FundingSourceInput, VenueInput
@@ -19,9 +20,13 @@ SERVICE_ID = "00000000-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
-def site(client: Any, session: Session, geocoder: Geocoder) -> dict[str, Any]:
-    """Return the client and ids of a small catalogue."""
+def site(
+    client: Any, session: Session, session_factory: Any, geocoder: Geocoder
+) -> dict[str, Any]:
+    """Return a curator's signed-in client and the ids of a small catalogue."""
     client.app.state.catalogue_geocoder = geocoder
+    add_user(session_factory, "curator", "curator")
+    sign_in(client, "curator")
     import_oruk(session, [aberdeen_service(1)], "Example Learning Trust", geocoder)
     venue = save_venue(
         session,
@@ -111,6 +116,7 @@ def test_service_edit_form_saves(site: dict[str, Any]) -> None:
     response = client.post(
         f"/catalogue/services/{SERVICE_ID}",
         data={
+            "csrf_token": page_csrf(client, f"/catalogue/services/{SERVICE_ID}"),
             "name": "Digital skills cafe",
             "description": "Help with computers.",
             "status": "active",
@@ -126,16 +132,26 @@ def test_service_edit_form_saves(site: dict[str, Any]) -> None:
 
 
 def test_service_edit_rejects_bad_email(site: dict[str, Any]) -> None:
-    response = site["client"].post(
+    client = site["client"]
+    response = client.post(
         f"/catalogue/services/{SERVICE_ID}",
-        data={"name": "Digital skills cafe", "email": "nobody", "status": "active"},
+        data={
+            "csrf_token": page_csrf(client, f"/catalogue/services/{SERVICE_ID}"),
+            "name": "Digital skills cafe",
+            "email": "nobody",
+            "status": "active",
+        },
     )
     assert response.status_code == 422
     assert "is not an e-mail address" in response.text
 
 
 def test_add_service_form_requires_name(site: dict[str, Any]) -> None:
-    response = site["client"].post("/catalogue/services", data={"name": " "})
+    client = site["client"]
+    token = page_csrf(client, "/catalogue/services/new")
+    response = client.post(
+        "/catalogue/services", data={"csrf_token": token, "name": " "}
+    )
     assert response.status_code == 422
     assert "Enter the name of the service" in response.text
 
