@@ -10,6 +10,7 @@ import pytest
 from catalogue_samples import aberdeen_service
 from sqlalchemy.orm import Session
 
+from john.auth.testing import add_user, sign_in
 from john.catalogue.geocode import Geocoder
 from john.catalogue.oruk import import_oruk
 from john.catalogue.schemas import CourseInput, FundingSourceInput, VenueInput
@@ -19,9 +20,14 @@ SERVICE_ID = "00000000-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
-def site(client: Any, session: Session, geocoder: Geocoder) -> dict[str, Any]:
+def site(
+    client: Any, session: Session, session_factory: Any, geocoder: Geocoder
+) -> dict[str, Any]:
     """Return the client and ids of a small catalogue."""
     client.app.state.catalogue_geocoder = geocoder
+    # The curator forms need a signed-in curator.
+    add_user(session_factory, "curator", "curator")
+    sign_in(client, "curator")
     import_oruk(session, [aberdeen_service(1)], "Example Learning Trust", geocoder)
     venue = save_venue(
         session,

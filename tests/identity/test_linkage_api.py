@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 from tests.identity.conftest import person
 
+from john.auth.testing import bearer_headers
 from john.identity import service
 from john.identity.linkage import Thresholds
 from john.identity.models import MatchReview, PersonRecord
+
+
+@pytest.fixture(autouse=True)
+def as_administrator(client, session_factory) -> None:
+    # These endpoints need a signed-in role; an administrator passes them all.
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
+
 
 WIDE_REVIEW = Thresholds(match=0.999999999, review=0.01)
 

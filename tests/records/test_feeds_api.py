@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from feed_samples import SOURCE, ULN_CHECK_DIGIT, achievement_row, csv_bytes
 
-from john.auth.testing import csrf_from
+from john.auth.testing import bearer_headers, csrf_from
+
+
+@pytest.fixture(autouse=True)
+def as_administrator(client, session_factory) -> None:
+    # These endpoints need a signed-in role; an administrator passes them all.
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
 
 
 def sample_feed() -> bytes:

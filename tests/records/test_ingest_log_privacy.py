@@ -7,8 +7,16 @@ import json
 import pytest
 from feed_samples import SOURCE, achievement_row, csv_bytes
 
+from john.auth.testing import bearer_headers
 from john.errors import FeedError
 from john.records.synthetic import uln_with_check
+
+
+@pytest.fixture(autouse=True)
+def as_administrator(client, session_factory) -> None:
+    # These endpoints need a signed-in role; an administrator passes them all.
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
+
 
 VALID_ULN = uln_with_check("998877665") or "9988776650"
 SENTINELS = {
