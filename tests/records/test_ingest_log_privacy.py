@@ -11,6 +11,13 @@ from john.auth.testing import bearer_headers
 from john.errors import FeedError
 from john.records.synthetic import uln_with_check
 
+
+@pytest.fixture(autouse=True)
+def as_administrator(client, session_factory) -> None:
+    # These endpoints need a signed-in role; an administrator passes them all.
+    client.headers.update(bearer_headers(client, session_factory, "administrator"))
+
+
 VALID_ULN = uln_with_check("998877665") or "9988776650"
 SENTINELS = {
     "given_name": "Zorbalinda",
