@@ -53,3 +53,18 @@ def test_huge_field_quarantines_row(session_factory) -> None:
     assert report.rows_read == 3
     assert report.rows_accepted == 2
     assert report.rows_quarantined == 1
+
+
+def test_binary_file_named_binary(session_factory) -> None:
+    content = bytes(range(256)) * 400
+    with pytest.raises(FeedError) as raised:
+        ingest(session_factory, content, "csv")
+    assert "NUL bytes" in raised.value.detail
+    assert raised.value.problems[0].field == "header"
+
+
+def test_utf16_file_named_binary(session_factory) -> None:
+    content = (HEADER + "\n" + ROW.format(n=1) + "\n").encode("utf-16")
+    with pytest.raises(FeedError) as raised:
+        ingest(session_factory, content, "csv")
+    assert "UTF-16" in raised.value.detail

@@ -232,6 +232,13 @@ class CsvReader:
                 "the file with LF or CRLF line endings",
                 problems=[FieldProblem("file", "bare carriage return line endings")],
             )
+        if pending and b"\x00" in pending[0]:
+            raise FeedError(
+                "feed header contains NUL bytes, so the file is binary or UTF-16 "
+                "rather than CSV text; send CSV, a JSON array or JSON Lines saved "
+                "as UTF-8",
+                problems=[FieldProblem("header", "contains NUL bytes")],
+            )
         found = _sniff_delimiter(sample)
         if found is None:
             raise FeedError(
