@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from john.auth.testing import bearer_headers
 from john.records.service import ingest_feed
 
@@ -20,8 +18,6 @@ FEED = (
     b"source_person_ref,given_name,family_name,date_of_birth,kind,title\n"
     b"QA1,Zelphine,Quorrabar,not-a-date,award,Certificate in Things\n"
 )
-OPEN_FEED_API = "the feeds API admits anonymous callers and checks no provider UKPRN"
-OPEN_LINKAGE_API = "the linkage and review API and pages admit anonymous callers"
 
 
 def stored_feed(session_factory, source: str = OWN_UKPRN) -> str:
@@ -29,21 +25,18 @@ def stored_feed(session_factory, source: str = OWN_UKPRN) -> str:
     return report.feed_id
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_FEED_API)
 def test_anonymous_quarantine_read_refused(client, session_factory) -> None:
     feed_id = stored_feed(session_factory)
     response = client.get(f"/api/v1/feeds/{feed_id}/quarantine")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_FEED_API)
 def test_anonymous_feed_list_refused(client, session_factory) -> None:
     stored_feed(session_factory)
     response = client.get("/api/v1/feeds")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_FEED_API)
 def test_anonymous_feed_post_refused(client) -> None:
     response = client.post(
         "/api/v1/feeds",
@@ -54,15 +47,14 @@ def test_anonymous_feed_post_refused(client) -> None:
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_FEED_API)
 def test_provider_reads_other_quarantine(client, session_factory) -> None:
     feed_id = stored_feed(session_factory, source=OTHER_UKPRN)
     headers = bearer_headers(client, session_factory, "provider", ukprn=OWN_UKPRN)
     response = client.get(f"/api/v1/feeds/{feed_id}/quarantine", headers=headers)
-    assert response.status_code == 403
+    # Another provider's feed is hidden as if it did not exist.
+    assert response.status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_FEED_API)
 def test_provider_posts_as_other(client, session_factory) -> None:
     headers = bearer_headers(client, session_factory, "provider", ukprn=OWN_UKPRN)
     response = client.post(
@@ -74,37 +66,31 @@ def test_provider_posts_as_other(client, session_factory) -> None:
     assert response.status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_anonymous_review_list_refused(client) -> None:
     response = client.get("/api/v1/reviews")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_anonymous_review_detail_refused(client) -> None:
     response = client.get("/api/v1/reviews/1")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_anonymous_decision_refused(client) -> None:
     response = client.post("/api/v1/reviews/1/decision", json={"decision": "accept"})
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_anonymous_linkage_run_refused(client) -> None:
     response = client.post("/api/v1/linkage/runs")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_anonymous_learner_history_refused(client) -> None:
     response = client.get("/api/v1/learners/L-unknown/history")
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN_LINKAGE_API)
 def test_reviews_page_redirects_anonymous(client) -> None:
     response = client.get("/reviews", follow_redirects=False)
     assert response.status_code == 303
