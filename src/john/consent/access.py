@@ -129,7 +129,9 @@ def visibility(session: Session, principal: Principal, learner_id: str) -> Visib
         seen.whole_record = True
         return seen
     if principal.role == "learner":
-        seen.whole_record = principal.learner_id == learner_id
+        # The account may hold a learner id that linkage has since merged.
+        own = resolve_learner(session, principal.learner_id or "")
+        seen.whole_record = own is not None and own.id == learner_id
         return seen
     if principal.role == "provider" and principal.ukprn:
         # Without consent a provider sees only the rows it sent itself.
