@@ -192,7 +192,18 @@ def test_feed_list_filters_source(client) -> None:
     )
 
 
-def test_multipart_without_token_rejected(client) -> None:
+def test_multipart_bearer_needs_no_token(client) -> None:
+    response = client.post(
+        "/api/v1/feeds",
+        params={"source": SOURCE, "type": "achievements"},
+        files={"file": ("feed.csv", sample_feed(), "text/csv")},
+    )
+    assert response.status_code == 201
+    assert client.get("/api/v1/feeds").json()["total"] == 1
+
+
+def test_multipart_with_cookie_needs_token(client) -> None:
+    form_token(client)  # sets the pre-session cookie a browser would carry
     response = client.post(
         "/api/v1/feeds",
         params={"source": SOURCE, "type": "achievements"},

@@ -53,12 +53,20 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
 
-        body = await _read_body(receive)
-        submitted = await _form_token(headers, content_type, body)
         from john.auth.deps import PRESESSION_COOKIE, SESSION_COOKIE, expected_csrf
 
         cookies = SimpleCookie()
         cookies.load(headers.get("cookie", ""))
+
+        # A bearer client sends no session cookie, so a forged cross-site form
+        # has nothing to ride on; its multipart feed uploads pass unchecked.
+        has_session = SESSION_COOKIE in cookies or PRESESSION_COOKIE in cookies
+        if not has_session and headers.get("authorization"):
+            await self.app(scope, receive, send)
+            return
+
+        body = await _read_body(receive)
+        submitted = await _form_token(headers, content_type, body)
         basis = ""
         for name in (SESSION_COOKIE, PRESESSION_COOKIE):
             if name in cookies:
