@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +39,8 @@ from john.deps import access_check, get_session
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 SessionDep = Annotated[Session, Depends(get_session)]
+# Integer keys are 64-bit in PostgreSQL; a larger id is invalid, not a 500.
+DatabaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 oruk_router = APIRouter(prefix="/oruk", tags=["oruk"])
 router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
@@ -604,7 +606,7 @@ def list_imports(session: SessionDep) -> list[dict[str, Any]]:
     "/imports/{report_id}",
     dependencies=[Depends(access_check("staff"))],
 )
-def get_import(report_id: int, session: SessionDep) -> dict[str, Any]:
+def get_import(report_id: DatabaseId, session: SessionDep) -> dict[str, Any]:
     """Return one import report with its problems."""
     return report_as_dict(
         service.get_entity(session, ImportReport, report_id, "import report")
@@ -627,7 +629,7 @@ def list_duplicates(
     dependencies=[Depends(access_check("staff"))],
 )
 def decide_duplicate(
-    candidate_id: int,
+    candidate_id: DatabaseId,
     data: DuplicateDecision,
     actor: ActorDep,
     session: SessionDep,

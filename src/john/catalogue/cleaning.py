@@ -93,11 +93,16 @@ def clean_url(value: str | None) -> tuple[str | None, str | None]:
         candidate = "https://" + candidate
         reason = "URL had no scheme"
 
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+        hostname = parts.hostname or ""
+    except ValueError:
+        # urlsplit raises on a malformed IPv6 literal such as an unmatched "[".
+        return None, "not a web address"
     if (
         parts.scheme not in ("http", "https")
         or " " in candidate
-        or not HOST_PATTERN.match(parts.hostname or "")
+        or not HOST_PATTERN.match(hostname)
     ):
         return None, "not a web address"
     return candidate, reason
