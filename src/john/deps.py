@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Query, Request
 from sqlalchemy.orm import Session
 
 from john.config import Settings
@@ -42,3 +43,10 @@ def access_check(name: str) -> Callable[[Request], None]:
 
     dependency.john_access_check = name  # type: ignore[attr-defined]
     return dependency
+
+
+# SQLite and PostgreSQL keep integers in 64 bits, so a larger id or offset is
+# invalid input (422) rather than an overflow inside the driver (500).
+MAX_DATABASE_INTEGER = 2**63 - 1
+DatabaseId = Annotated[int, Path(ge=1, le=MAX_DATABASE_INTEGER)]
+RowOffset = Annotated[int, Query(ge=0, le=MAX_DATABASE_INTEGER)]

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,12 +35,10 @@ from john.catalogue.schemas import (
 )
 from john.catalogue.search import SearchQuery
 from john.catalogue.search import search as run_search
-from john.deps import access_check, get_session
+from john.deps import DatabaseId, access_check, get_session
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 SessionDep = Annotated[Session, Depends(get_session)]
-# Integer keys are 64-bit in PostgreSQL; a larger id is invalid, not a 500.
-DatabaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 oruk_router = APIRouter(prefix="/oruk", tags=["oruk"])
 router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])

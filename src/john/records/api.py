@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from john.deps import access_check
+from john.deps import RowOffset, access_check
 from john.errors import FieldProblem, InvalidInput
 from john.records.mappings import Mapping, load_mapping_text
 from john.records.schemas import FeedListOut, FeedReportOut, QuarantinePageOut
@@ -149,7 +149,7 @@ def get_feeds(
     request: Request,
     source: Annotated[str | None, Query(description="Only this UKPRN's feeds.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> FeedListOut:
     """List feed reports, newest first."""
     total, reports = list_feeds(
@@ -186,7 +186,7 @@ def get_quarantine(
     request: Request,
     feed_id: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: RowOffset = 0,
 ) -> QuarantinePageOut:
     """Return one page of the feed's quarantined problems with the raw rows."""
     page = quarantine_page(

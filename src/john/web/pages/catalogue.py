@@ -29,6 +29,7 @@ from john.catalogue.models import (
 from john.catalogue.schemas import ServiceInput
 from john.catalogue.search import DAY_CODES, DAY_NAMES, DELIVERY_MODES, SearchQuery
 from john.catalogue.search import search as run_search
+from john.deps import DatabaseId
 from john.errors import UserError
 from john.web.deps import get_session
 from john.web.templating import templates
@@ -435,7 +436,7 @@ def duplicates_page(request: Request, session: SessionDep) -> HTMLResponse:
     dependencies=[Depends(require(roles=("curator", "administrator")))],
 )
 def decide_duplicate_page(
-    candidate_id: int, session: SessionDep, decision: FormText = ""
+    candidate_id: DatabaseId, session: SessionDep, decision: FormText = ""
 ) -> Response:
     """Record the curator's decision and return to the list."""
     duplicates.decide(session, candidate_id, decision, CURATOR)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from john.auth.deps import require
 from john.auth.principal import Principal
 from john.consent.access import STAFF_ROLES
-from john.deps import get_session
+from john.deps import DatabaseId, get_session
 from john.errors import InvalidInput
 from john.identity import service
 from john.identity.api import review_detail
@@ -55,7 +55,7 @@ def review_queue(
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
 def review_page(
-    request: Request, review_id: int, session: SessionDep, staff: StaffDep
+    request: Request, review_id: DatabaseId, session: SessionDep, staff: StaffDep
 ) -> HTMLResponse:
     """Render both records of a review side by side with accept and reject."""
     detail = review_detail(session, review_id)
@@ -93,7 +93,7 @@ def review_page(
 )
 def decide_from_form(
     request: Request,
-    review_id: int,
+    review_id: DatabaseId,
     staff: StaffDep,
     decision: str = Form(...),
     reason: str = Form(""),
