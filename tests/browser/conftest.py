@@ -64,9 +64,11 @@ def live_server(settings, engine) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="session")
+# Module scope closes Playwright before other test modules start their own
+# sync_playwright, which refuses to run while another instance is open.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Launch Debian's Chromium once per test session."""
+    """Launch Debian's Chromium once per test module."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing; install it with apt-get install chromium")
     from playwright.sync_api import sync_playwright
