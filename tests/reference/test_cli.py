@@ -103,4 +103,4 @@ def test_settings_without_reference_dir_raises() -> None:
 def test_settings_default_reference_dir(shared_data: Path) -> None:
     from john.config import default_reference_dir
 
-    assert default_reference_dir() == shared_data.resolve()
+    assert default_reference_dir().resolve() == shared_data.resolve()
