@@ -1,9 +1,11 @@
-"""ASGI middleware that checks the CSRF token on every form POST.
+"""ASGI middleware that checks the CSRF token on form posts.
 
-A browser sends cookies with cross-site form posts, so every form-encoded or
+A browser sends cookies with cross-site form posts, so a form-encoded or
 multipart request must carry ``csrf_token`` equal to the HMAC of the caller's
 session (or pre-session) cookie. JSON requests need no token: a cross-site
 page cannot send them without a CORS preflight, which the hub never allows.
+Exempt are the token endpoint, the LRS under ``/xapi/``, and requests with an
+``Authorization`` header and no session cookie.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # The token endpoint authenticates the client itself (RFC 6749 §2.3) and reads
-# no cookies, so it is the one form endpoint without a CSRF token.
+# no cookies, so it needs no CSRF token.
 EXEMPT_PATHS = ("/api/v1/oauth/token",)
 
 # The LRS authenticates every request with Basic credentials and xAPI 1.0.3
