@@ -45,8 +45,9 @@ def access_check(name: str) -> Callable[[Request], None]:
     return dependency
 
 
-# SQLite and PostgreSQL keep integers in 64 bits, so a larger id or offset is
-# invalid input (422) rather than an overflow inside the driver (500).
+# Integer keys are 32-bit on PostgreSQL and offsets 64-bit on both stores, so
+# a larger value is invalid input (422) rather than a driver overflow (500).
+MAX_DATABASE_ID = 2**31 - 1
 MAX_DATABASE_INTEGER = 2**63 - 1
-DatabaseId = Annotated[int, Path(ge=1, le=MAX_DATABASE_INTEGER)]
+DatabaseId = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
 RowOffset = Annotated[int, Query(ge=0, le=MAX_DATABASE_INTEGER)]

@@ -10,8 +10,8 @@ def test_clean_url_unmatched_bracket() -> None:
     assert clean_url("http://[abc") == (None, "not a web address")
 
 
-def test_import_id_beyond_64_bits(client, session_factory) -> None:
+def test_import_id_beyond_32_bits(client, session_factory) -> None:
     headers = bearer_headers(client, session_factory, "curator")
-    response = client.get(f"/api/v1/catalogue/imports/{2**64}", headers=headers)
+    response = client.get(f"/api/v1/catalogue/imports/{2**31}", headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "path.report_id"

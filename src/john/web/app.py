@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from john import __version__
@@ -127,6 +128,28 @@ def _add_error_handlers(app: FastAPI) -> None:
             "instance": request.url.path,
         }
         return _problem(body, dict(error.headers) if error.headers else None)
+
+    @app.exception_handler(sqlalchemy_exc.DataError)
+    async def handle_data_error(
+        request: Request, error: sqlalchemy_exc.DataError
+    ) -> JSONResponse:
+        # SQLSTATE class 22 (NUL in text, numeric overflow): the value sent
+        # cannot be stored, which the caller can fix.
+        log.warning(
+            "request %s %s sent a value the store rejects: %s",
+            request.method,
+            request.url.path,
+            type(error.orig).__name__,
+        )
+        body = {
+            "type": PROBLEM_BASE + "invalid-input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": "a value is out of range or contains characters the store "
+            "cannot hold (such as a NUL byte); correct it and send it again",
+            "instance": request.url.path,
+        }
+        return _problem(body)
 
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, error: Exception) -> JSONResponse:
