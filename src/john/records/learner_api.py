@@ -9,26 +9,16 @@ and a client holding the old id needs to learn the new one to update it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
-from john.deps import access_check
+from john.deps import access_check, get_session
 from john.records.joined import MAX_LIMIT, get_learner_record, search_learners
 from john.records.learner_schemas import LearnerOut, LearnerSearchOut
 
 router = APIRouter(prefix="/api/v1/learners", tags=["learners"])
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield a read session from the application's store.
-
-    Defined here because capabilities do not import the web package.
-    """
-    with request.app.state.sessions() as session:
-        yield session
 
 
 ReadSession = Annotated[Session, Depends(get_session)]
