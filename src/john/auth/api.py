@@ -98,7 +98,7 @@ def issue_access_token(
         try:
             client = service.authenticate_client(db, client_id, client_secret)
         except Unauthorised as error:
-            log.warning("token refused: bad credentials for a client")
+            log.warning("token request rejected: invalid client credentials")
             return _oauth_error(401, "invalid_client", error.detail, basic is not None)
         try:
             scopes = service.grant_scopes(client, scope)

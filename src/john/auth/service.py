@@ -93,7 +93,7 @@ def authenticate_user(
         raise failure
     if user.locked_until is not None and user.locked_until > now:
         verify_secret(None, password)
-        log.warning("sign-in refused for locked user %s", user.id)
+        log.warning("sign-in rejected for locked user %s", user.id)
         raise failure
 
     if not verify_secret(user.password_hash, password):
