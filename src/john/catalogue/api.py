@@ -638,6 +638,19 @@ def decide_duplicate(
     return decided.as_dict()
 
 
+@router.post(
+    "/duplicates/{candidate_id}/undo",
+    dependencies=[Depends(access_check("staff"))],
+)
+def undo_duplicate_merge(
+    candidate_id: DatabaseId, actor: ActorDep, session: SessionDep
+) -> dict[str, Any]:
+    """Undo a merge: take back what the kept service gained; the pair is pending."""
+    undone = duplicates.undo_merge(session, candidate_id, actor)
+    session.commit()
+    return undone.as_dict()
+
+
 @router.get("/services/{service_id}")
 def get_service(
     service_id: str, response: Response, session: SessionDep

@@ -35,4 +35,6 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    session.execute(statement, list(rows))
+    # Core execution on the session's connection skips the ORM's bulk-insert
+    # handling, which costs more per row than the insert itself.
+    session.connection().execute(statement, list(rows))

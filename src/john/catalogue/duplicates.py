@@ -20,18 +20,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jellyfish
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from john.catalogue import merging
 from john.catalogue.geocode import haversine_km
 from john.catalogue.models import (
     DuplicateCandidate,
     Location,
-    SearchEntry,
     Service,
     ServiceAtLocation,
 )
-from john.catalogue.service import record_revision
 from john.db import utcnow
 from john.errors import Conflict, InvalidInput, NotFound
 
@@ -260,6 +259,7 @@ class CandidateView:
             "reasons": self.candidate.reasons,
             "status": self.candidate.status,
             "decided_by": self.candidate.decided_by,
+            "added": self.candidate.merge_record,
             "first": {
                 "id": self.first.id,
                 "name": self.first.name,
@@ -298,42 +298,60 @@ def decide(
 ) -> CandidateView:
     """Record a curator's decision on a candidate.
 
-    Merging keeps the first service in search and takes the second out of it.
-    Both stay in the ORUK feed, because each record belongs to its publisher.
+    Merging keeps the first service and merges the second into it (see
+    :mod:`john.catalogue.merging`); :func:`undo_merge` takes it back.
     """
-    row = session.get(DuplicateCandidate, candidate_id)
-    if row is None:
-        raise NotFound(
-            f"duplicate candidate {candidate_id} not found; list them "
-            "with 'john catalogue duplicates'"
-        )
+    row = _candidate(session, candidate_id)
     if row.status != "pending":
         raise Conflict(f"duplicate candidate {candidate_id} is already {row.status}")
     if decision not in ("merged", "kept_apart"):
         raise InvalidInput(
             f"decision {decision!r} is unknown; use merged or kept_apart"
         )
+    first, second = _pair(session, row)
+    if decision == "merged":
+        row.merge_record = merging.merge_services(session, first, second, actor)
     row.status = decision
     row.decided_by = actor
     row.decided_at = utcnow()
-    if decision == "merged":
-        session.execute(
-            delete(SearchEntry).where(
-                SearchEntry.kind == "service",
-                SearchEntry.entry_id == row.second_service_id,
-            )
-        )
-        record_revision(
-            session,
-            "service",
-            row.second_service_id,
-            "merge",
-            actor,
-            {},
-            {"merged_into": row.first_service_id},
-        )
     session.flush()
+    return CandidateView(row, first, second)
+
+
+def undo_merge(session: Session, candidate_id: int, actor: str) -> CandidateView:
+    """Undo a merge: the pair is pending again and both services stand alone.
+
+    Raises Conflict unless the candidate is merged.
+    """
+    row = _candidate(session, candidate_id)
+    if row.status != "merged":
+        raise Conflict(
+            f"duplicate candidate {candidate_id} is {row.status}, not merged; "
+            "only a merge can be undone"
+        )
+    first, second = _pair(session, row)
+    merging.undo_merge(session, first, second, row.merge_record, actor)
+    row.status = "pending"
+    row.decided_by = None
+    row.decided_at = None
+    row.merge_record = None
+    session.flush()
+    return CandidateView(row, first, second)
+
+
+def _candidate(session: Session, candidate_id: int) -> DuplicateCandidate:
+    row = session.get(DuplicateCandidate, candidate_id)
+    if row is None:
+        raise NotFound(
+            f"duplicate candidate {candidate_id} not found; list them "
+            "with 'john catalogue duplicates'"
+        )
+    return row
+
+
+def _pair(session: Session, row: DuplicateCandidate) -> tuple[Service, Service]:
     first = session.get(Service, row.first_service_id)
     second = session.get(Service, row.second_service_id)
+    # Deleting a service deletes its candidates, so both exist.
     assert first is not None and second is not None
-    return CandidateView(row, first, second)
+    return first, second

@@ -85,6 +85,9 @@ class Service(Base):
     source_id: Mapped[str | None] = mapped_column(String(200))
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The service this one was merged into as a duplicate; its id then serves
+    # the kept service's document and it leaves search.
+    merged_into: Mapped[str | None] = mapped_column(String(UUID_LENGTH), index=True)
 
 
 class Location(Base):
@@ -394,15 +397,14 @@ class SearchEntry(Base):
     """One searchable service or course, flattened for fast text and distance search.
 
     SQLite indexes ``title`` and ``body`` in the FTS5 table
-    ``catalogue_search_fts``; PostgreSQL adds a generated ``search_vector``
-    tsvector column with a GIN index. Both are created by the migration only.
+    ``catalogue_search_fts`` and the coordinates in the R*Tree
+    ``catalogue_search_rtree``. PostgreSQL adds a generated ``search_vector``
+    tsvector column with a GIN index, and a GiST index on
+    ``point(longitude, latitude)``. The migrations alone create these.
     """
 
     __tablename__ = "catalogue_search_entries"
-    __table_args__ = (
-        UniqueConstraint("kind", "entry_id"),
-        Index("ix_catalogue_search_entries_lat_lon", "latitude", "longitude"),
-    )
+    __table_args__ = (UniqueConstraint("kind", "entry_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(10))
@@ -480,3 +482,7 @@ class DuplicateCandidate(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a merge added to the kept service, by table, so it can be undone:
+    # {"service_at_locations": [ids], "contacts": [ids], "phones": [ids],
+    # "attributes": [ids]}.
+    merge_record: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from john.catalogue import search
+from john.catalogue import merging, search
 from john.catalogue.bulk import upsert
 from john.catalogue.cleaning import (
     as_number,
@@ -757,9 +757,13 @@ class _Batch:
                 note=item.get("note"),
             )
 
-    def write(self, session: Session) -> None:
-        """Replace the batch's services and their parts in the store."""
-        if self.service_ids:
+    def write(self, session: Session, replacing: bool) -> None:
+        """Replace the batch's services and their parts in the store.
+
+        ``replacing`` says whether any of the services is already stored; a
+        batch of new services has no old parts to remove.
+        """
+        if self.service_ids and replacing:
             _remove_children(session, self.service_ids)
         if self.location_ids:
             session.execute(
@@ -846,7 +850,9 @@ def import_oruk(
                 batch.add_service(mapper, doc, source)
                 builder.coordinate_sources.update(mapper.coordinate_sources)
             builder.add(mapper.check)
-        batch.write(session)
+        batch.write(session, replacing=bool(owners))
+        if owners:
+            merging.reapply_merges(session, batch.service_ids)
         chunk.clear()
 
     for raw in records:

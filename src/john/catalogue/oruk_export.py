@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from john.catalogue import search
 from john.catalogue.cleaning import clean_time, derived_uuid
 from john.catalogue.geocode import Geocoder, bounding_box, haversine_km
+from john.catalogue.merging import resolve_merged
 from john.catalogue.models import (
     Attribute,
     Location,
@@ -199,17 +200,21 @@ def taxonomy_term_document(term: TaxonomyTerm, taxonomy_name: str) -> dict[str, 
 
 
 def service_document(session: Session, service_id: str) -> dict[str, Any]:
-    """Return the fully nested ORUK document of a service."""
+    """Return the fully nested ORUK document of a service.
+
+    The id of a service merged into another returns the kept service's document.
+    """
     service = session.get(Service, service_id)
     if service is None:
         raise NotFound(f"service {service_id} not found; list them at /oruk/services")
-    return service.oruk_json
+    return resolve_merged(session, service).oruk_json
 
 
 def _service_conditions(
     session: Session, query: ServiceFilter, geocoder: Geocoder | None
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    # A merged service is listed through the service it was merged into.
+    conditions: list[ColumnElement[bool]] = [Service.merged_into.is_(None)]
     if query.search and search.WORD.findall(query.search):
         text_condition = search.text_filter(
             session, search.WORD.findall(query.search.lower())[:12]

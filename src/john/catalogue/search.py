@@ -2,8 +2,9 @@
 
 Text goes through the backend's full-text index (FTS5 on SQLite, a tsvector
 with a GIN index on PostgreSQL). A distance search first keeps the rows in a
-latitude/longitude bounding box, using the indexes on those columns, and only
-then computes great-circle distances for the rows left.
+latitude/longitude bounding box through a two-dimensional index (an R*Tree on
+SQLite, a GiST index on a point on PostgreSQL), and only then computes
+great-circle distances for the rows left.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
+    column,
     exists,
     func,
     literal_column,
     not_,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.orm import Session
@@ -252,28 +255,26 @@ def index_venue(session: Session, venue: Location) -> None:
     upsert(session, SearchEntry.__table__, [venue_entry(venue)], ["kind", "entry_id"])
 
 
-def text_filter(
-    session: Session, words: list[str], location_index_first: bool = False
-) -> ColumnElement[bool]:
-    """Return a condition: the entry contains every one of ``words``.
-
-    With ``location_index_first`` SQLite is steered to scan the latitude and
-    longitude index and test each row against the set of text matches. A
-    common word matches tens of thousands of entries while a bounding box
-    contains a few thousand, so this beats looking up every match by id.
-    """
+def text_filter(session: Session, words: list[str]) -> ColumnElement[bool]:
+    """Return a condition: the entry contains every one of ``words``."""
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("english", " ".join(words))
         vector: ColumnElement[Any] = literal_column(
             "catalogue_search_entries.search_vector"
         )
         return vector.op("@@")(query)
-    matches = text(
-        "SELECT rowid FROM catalogue_search_fts WHERE catalogue_search_fts MATCH :fts"
-    ).bindparams(fts=_fts_query(words))
-    # "+ 0" stops SQLite from driving the query by primary-key lookups.
-    column = SearchEntry.id + 0 if location_index_first else SearchEntry.id
-    return column.in_(matches.columns(rowid=Integer))
+    return SearchEntry.id.in_(_fts_rowids(words))
+
+
+def _fts_rowids(words: list[str]) -> Any:
+    return (
+        text(
+            "SELECT rowid FROM catalogue_search_fts "
+            "WHERE catalogue_search_fts MATCH :fts"
+        )
+        .bindparams(fts=_fts_query(words))
+        .columns(rowid=Integer)
+    )
 
 
 def _fts_query(words: list[str]) -> str:
@@ -466,21 +467,17 @@ def _search_near(
     fitting: list[funding.FundingFit],
 ) -> SearchResult:
     assert query.latitude is not None and query.longitude is not None
-    min_lat, max_lat, min_lon, max_lon = bounding_box(
-        query.latitude, query.longitude, query.radius_km
-    )
-    if words:
-        conditions = [
-            text_filter(session, words, location_index_first=True),
-            *conditions,
-        ]
-    candidates = session.execute(
-        select(SearchEntry.id, SearchEntry.latitude, SearchEntry.longitude).where(
-            *conditions,
-            SearchEntry.latitude.between(min_lat, max_lat),
-            SearchEntry.longitude.between(min_lon, max_lon),
-        )
-    ).all()
+    box = bounding_box(query.latitude, query.longitude, query.radius_km)
+    statement = select(SearchEntry.id, SearchEntry.latitude, SearchEntry.longitude)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.where(_in_box_postgres(box))
+        if words:
+            conditions = [text_filter(session, words), *conditions]
+    else:
+        statement = _in_box_sqlite(statement, box, words)
+    candidates = session.execute(statement.where(*conditions)).all()
+
+    # The box is a prefilter only: the great-circle distance decides.
     near: list[tuple[float, int]] = []
     for entry_id, latitude, longitude in candidates:
         if latitude is None or longitude is None:
@@ -503,6 +500,49 @@ def _search_near(
         for distance, entry_id in page
     ]
     return SearchResult(hits, len(near), query.page, query.per_page)
+
+
+Box = tuple[float, float, float, float]
+_RTREE = table(
+    "catalogue_search_rtree",
+    column("id", Integer),
+    column("min_latitude", Float),
+    column("max_latitude", Float),
+    column("min_longitude", Float),
+    column("max_longitude", Float),
+)
+
+
+def _in_box_postgres(box: Box) -> ColumnElement[bool]:
+    # The expression must match the GiST index on point(longitude, latitude).
+    min_lat, max_lat, min_lon, max_lon = box
+    point = func.point(SearchEntry.longitude, SearchEntry.latitude)
+    area = func.box(func.point(min_lon, min_lat), func.point(max_lon, max_lat))
+    return point.op("<@")(area)
+
+
+def _in_box_sqlite(statement: Any, box: Box, words: list[str]) -> Any:
+    """Drive ``statement`` from the R*Tree, testing text matches per rowid.
+
+    The R*Tree stores 32-bit floats rounded outwards, so an overlap test with
+    the box keeps every point inside it. The text matches are tested on the
+    R*Tree's ids before any row of the entries table is read.
+    """
+    min_lat, max_lat, min_lon, max_lon = box
+    statement = statement.select_from(_RTREE).join(
+        SearchEntry, SearchEntry.id == _RTREE.c.id
+    )
+    statement = statement.where(
+        _RTREE.c.max_latitude >= min_lat,
+        _RTREE.c.min_latitude <= max_lat,
+        _RTREE.c.max_longitude >= min_lon,
+        _RTREE.c.min_longitude <= max_lon,
+    )
+    if words:
+        # "+ 0" keeps SQLite from looking up each text match in the R*Tree by
+        # id; the box is far more selective than a common word.
+        statement = statement.where((_RTREE.c.id + 0).in_(_fts_rowids(words)))
+    return statement
 
 
 def _hit(

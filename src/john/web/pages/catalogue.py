@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from john.auth.deps import require
+from john.auth.principal import Principal
 from john.catalogue import duplicates, funding, service
 from john.catalogue.api import request_geocoder
 from john.catalogue.models import (
@@ -32,12 +33,15 @@ from john.catalogue.search import search as run_search
 from john.deps import DatabaseId
 from john.errors import UserError
 from john.web.deps import get_session
+from john.web.pages import catalogue_forms
 from john.web.templating import templates
 
 router = APIRouter(prefix="/catalogue", include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
-CURATOR = "curator"
+CuratorDep = Annotated[Principal, Depends(require(roles=("curator", "administrator")))]
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+# The forms' fixed paths (".../new") must come before the pages' "/{id}" paths.
+router.include_router(catalogue_forms.router)
 
 
 def _render(
@@ -148,6 +152,14 @@ def _service_context(session: Session, found: Service) -> dict[str, Any]:
         ],
         "revisions": service.list_revisions(session, "service", found.id),
         "statuses": STATUSES,
+        "merged_into": session.get(Service, found.merged_into)
+        if found.merged_into
+        else None,
+        "merged_from": session.scalars(
+            select(Service)
+            .where(Service.merged_into == found.id)
+            .order_by(Service.name)
+        ).all(),
     }
 
 
@@ -205,14 +217,11 @@ def _service_form(
 FormText = Annotated[str, Form()]
 
 
-@router.post(
-    "/services",
-    response_model=None,
-    dependencies=[Depends(require(roles=("curator", "administrator")))],
-)
+@router.post("/services", response_model=None)
 def create_service_page(
     request: Request,
     session: SessionDep,
+    curator: CuratorDep,
     name: FormText = "",
     description: FormText = "",
     url: FormText = "",
@@ -228,7 +237,7 @@ def create_service_page(
     )
     if data is not None:
         try:
-            created = service.save_service(session, data, CURATOR)
+            created = service.save_service(session, data, curator.actor)
             session.commit()
             return RedirectResponse(f"/catalogue/services/{created.id}", 303)
         except UserError as error:
@@ -291,15 +300,12 @@ def service_page(
     return _render(request, "service.html", context)
 
 
-@router.post(
-    "/services/{service_id}",
-    response_model=None,
-    dependencies=[Depends(require(roles=("curator", "administrator")))],
-)
+@router.post("/services/{service_id}", response_model=None)
 def edit_service_page(
     request: Request,
     service_id: str,
     session: SessionDep,
+    curator: CuratorDep,
     name: FormText = "",
     description: FormText = "",
     url: FormText = "",
@@ -316,7 +322,7 @@ def edit_service_page(
     )
     if data is not None:
         try:
-            service.save_service(session, data, CURATOR, service_id)
+            service.save_service(session, data, curator.actor, service_id)
             session.commit()
             return RedirectResponse(f"/catalogue/services/{service_id}?saved=1", 303)
         except UserError as error:
@@ -372,6 +378,8 @@ def course_page(request: Request, course_id: str, session: SessionDep) -> HTMLRe
                 .where(Course.parent_id == course.id)
                 .order_by(Course.title)
             ).all(),
+            "revisions": service.list_revisions(session, "course", course.id),
+            "entry_label": "course",
         },
         status_code=422 if errors else 200,
     )
@@ -384,7 +392,12 @@ def funding_page(request: Request, source_id: str, session: SessionDep) -> HTMLR
     return _render(
         request,
         "funding.html",
-        {"title": source.name, "source": source, "today": date.today()},
+        {
+            "title": source.name,
+            "source": source,
+            "today": date.today(),
+            "revisions": service.list_revisions(session, "funding_source", source.id),
+        },
     )
 
 
@@ -409,7 +422,12 @@ def venue_page(request: Request, venue_id: str, session: SessionDep) -> HTMLResp
     return _render(
         request,
         "venue.html",
-        {"title": venue.name or "Venue", "venue": venue, "by_day": by_day},
+        {
+            "title": venue.name or "Venue",
+            "venue": venue,
+            "by_day": by_day,
+            "revisions": service.list_revisions(session, "venue", venue.id),
+        },
     )
 
 
@@ -419,27 +437,38 @@ def venue_page(request: Request, venue_id: str, session: SessionDep) -> HTMLResp
     dependencies=[Depends(require(roles=("curator", "administrator")))],
 )
 def duplicates_page(request: Request, session: SessionDep) -> HTMLResponse:
-    """Render the pending duplicate candidates with merge and keep-apart buttons."""
+    """Render pending pairs with merge and keep-apart buttons, and merged pairs
+    with what each merge added and a button to undo it."""
     return _render(
         request,
         "duplicates.html",
         {
             "title": "Possible duplicates",
             "candidates": duplicates.list_candidates(session),
+            "merged": duplicates.list_candidates(session, "merged"),
         },
     )
 
 
-@router.post(
-    "/duplicates/{candidate_id}",
-    response_model=None,
-    dependencies=[Depends(require(roles=("curator", "administrator")))],
-)
+@router.post("/duplicates/{candidate_id}", response_model=None)
 def decide_duplicate_page(
-    candidate_id: DatabaseId, session: SessionDep, decision: FormText = ""
+    candidate_id: DatabaseId,
+    session: SessionDep,
+    curator: CuratorDep,
+    decision: FormText = "",
 ) -> Response:
     """Record the curator's decision and return to the list."""
-    duplicates.decide(session, candidate_id, decision, CURATOR)
+    duplicates.decide(session, candidate_id, decision, curator.actor)
+    session.commit()
+    return RedirectResponse("/catalogue/duplicates", 303)
+
+
+@router.post("/duplicates/{candidate_id}/undo", response_model=None)
+def undo_merge_page(
+    candidate_id: DatabaseId, session: SessionDep, curator: CuratorDep
+) -> Response:
+    """Undo a merge and return to the list, where the pair waits again."""
+    duplicates.undo_merge(session, candidate_id, curator.actor)
     session.commit()
     return RedirectResponse("/catalogue/duplicates", 303)
 
