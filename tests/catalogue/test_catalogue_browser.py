@@ -66,7 +66,7 @@ def base_url(
         "tester",
     )
     session.commit()
-    add_user(session_factory, "curator", "curator")
+    session.info["curator"] = add_user(session_factory, "curator", "curator")
     app = create_app(settings, engine=engine)
     app.state.catalogue_geocoder = geocoder
     port = _free_port()
@@ -131,7 +131,7 @@ def _sign_in(page: Any) -> None:
     page.locator("form button[type=submit]").first.click()
 
 
-def test_curator_edits_service(page: Any) -> None:
+def test_curator_edits_service(page: Any, session: Session) -> None:
     _sign_in(page)
     page.goto("/catalogue/services/00000000-0000-4000-8000-000000000001")
     page.get_by_label("Name").fill("Digital skills cafe")
@@ -139,7 +139,7 @@ def test_curator_edits_service(page: Any) -> None:
     assert page.get_by_role("heading", name="Digital skills cafe", level=1).is_visible()
     assert page.get_by_role("status").inner_text() == "Your changes have been saved."
     history = page.get_by_role("table", name="Changes to this service")
-    assert "curator" in history.inner_text()
+    assert f"user:{session.info['curator']}" in history.inner_text()
 
 
 def test_course_funding_check(page: Any, session: Session) -> None:

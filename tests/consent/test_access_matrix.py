@@ -172,6 +172,19 @@ SPEC: dict[str, Rule] = {
     "POST /catalogue/services/{service_id}": allow(*STAFF),
     "GET /catalogue/duplicates": allow(*STAFF),
     "POST /catalogue/duplicates/{candidate_id}": allow(*STAFF),
+    "POST /catalogue/duplicates/{candidate_id}/undo": allow(*STAFF),
+    "GET /catalogue/courses/new": allow(*STAFF),
+    "POST /catalogue/courses": allow(*STAFF),
+    "GET /catalogue/courses/{entry_id}/edit": allow(*STAFF),
+    "POST /catalogue/courses/{entry_id}": allow(*STAFF),
+    "GET /catalogue/funding/new": allow(*STAFF),
+    "POST /catalogue/funding": allow(*STAFF),
+    "GET /catalogue/funding/{entry_id}/edit": allow(*STAFF),
+    "POST /catalogue/funding/{entry_id}": allow(*STAFF),
+    "GET /catalogue/venues/new": allow(*STAFF),
+    "POST /catalogue/venues": allow(*STAFF),
+    "GET /catalogue/venues/{entry_id}/edit": allow(*STAFF),
+    "POST /catalogue/venues/{entry_id}": allow(*STAFF),
     "GET /catalogue/imports": allow(*STAFF),
     # Catalogue changes and curation are for staff.
     "POST /api/v1/catalogue/services": allow(*STAFF),
@@ -189,6 +202,7 @@ SPEC: dict[str, Rule] = {
     "GET /api/v1/catalogue/imports/{report_id}": allow(*STAFF),
     "GET /api/v1/catalogue/duplicates": allow(*STAFF),
     "POST /api/v1/catalogue/duplicates/{candidate_id}": allow(*STAFF),
+    "POST /api/v1/catalogue/duplicates/{candidate_id}/undo": allow(*STAFF),
 }
 
 # Query strings some routes need to get past validation to the access check.
