@@ -302,9 +302,9 @@ def undo_merge(
 ) -> None:
     """Take back what a merge added to ``kept`` and return ``merged`` to search.
 
-    ``added`` is the record :func:`merge_services` returned; a merge made
-    before such records were kept has none, and then only the link between
-    the two services is removed.
+    ``added`` is the record that :func:`merge_services` returned. A merge made
+    before such records were stored has none, so only the link between the
+    two services is removed.
     """
     added = added or {}
     remove_parts(session, kept, added)
@@ -347,12 +347,12 @@ def remove_parts(session: Session, kept: Service, added: dict[str, list[str]]) -
 
     document = copy.deepcopy(kept.oruk_json)
     for key in ("service_at_locations", "contacts", "attributes"):
-        ids = set(added.get(key) or [])
-        if key in document and ids:
+        removed = set(added.get(key) or [])
+        if key in document and removed:
             document[key] = [
                 item
                 for item in document[key]
-                if not (isinstance(item, dict) and item.get("id") in ids)
+                if not (isinstance(item, dict) and item.get("id") in removed)
             ]
     kept.oruk_json = document
     session.flush()

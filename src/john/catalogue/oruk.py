@@ -760,7 +760,7 @@ class _Batch:
     def write(self, session: Session, replacing: bool) -> None:
         """Replace the batch's services and their parts in the store.
 
-        ``replacing`` says whether any of the services is already stored; a
+        ``replacing`` is true when any of the services is already stored. A
         batch of new services has no old parts to remove.
         """
         if self.service_ids and replacing:

@@ -540,7 +540,7 @@ def _in_box_sqlite(statement: Any, box: Box, words: list[str]) -> Any:
     )
     if words:
         # "+ 0" keeps SQLite from looking up each text match in the R*Tree by
-        # id; the box is far more selective than a common word.
+        # id, because the box is far more selective than a common word.
         statement = statement.where((_RTREE.c.id + 0).in_(_fts_rowids(words)))
     return statement
 

@@ -1,6 +1,6 @@
 """Curator forms to add and edit courses, funding sources and learning venues.
 
-Each kind of entry is described once, as a table of fields; one form template
+Each kind of entry is described once, as a table of fields. One form template
 renders every kind, and one parser turns the posted form into the catalogue's
 input model. Saving goes through the same service functions as the API, so a
 change made here is written to the entry's history in the same way.
@@ -54,7 +54,7 @@ class Field:
 
 @dataclass(frozen=True)
 class EntryForm:
-    """How the pages add and edit one kind of catalogue entry."""
+    """The add and edit forms of one kind of catalogue entry."""
 
     kind: str
     label: str
