@@ -70,6 +70,19 @@ def test_course_form_reports_every_error(curator: Any) -> None:
     assert "Choose at least one way the course is delivered" in response.text
 
 
+def test_course_form_explains_ukprn(curator: Any) -> None:
+    response = _post(
+        curator,
+        "/catalogue/courses/new",
+        "/catalogue/courses",
+        title="Welding level 2",
+        delivery_modes="in_person",
+        provider_ukprn="123",
+    )
+    assert response.status_code == 422
+    assert "Enter the provider UKPRN as the hint shows" in response.text
+
+
 def test_course_edit_writes_history(curator: Any, session: Session) -> None:
     created = _post(
         curator,

@@ -263,7 +263,11 @@ async def read_form(
         for item in error.errors():
             name = str(item["loc"][0]) if item["loc"] else "form"
             label = next((f.label for f in form.fields if f.name == name), name)
-            errors[name] = f"{label}: {item['msg']}"
+            if item["type"] == "string_pattern_mismatch":
+                wording = label[0].lower() + label[1:]
+                errors[name] = f"Enter the {wording} as the hint shows"
+            else:
+                errors[name] = f"{label}: {item['msg']}"
         return shown, None, errors
 
 
