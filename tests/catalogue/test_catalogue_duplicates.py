@@ -26,7 +26,12 @@ from john.catalogue.models import (
     ServiceAtLocation,
 )
 from john.catalogue.oruk import import_oruk
-from john.catalogue.oruk_export import ServiceFilter, list_services, service_document
+from john.catalogue.oruk_export import (
+    ServiceFilter,
+    list_services,
+    organization_document,
+    service_document,
+)
 from john.catalogue.service import list_revisions
 from john.errors import Conflict
 
@@ -185,7 +190,9 @@ def test_merged_service_points_to_kept(twins: Session) -> None:
     assert merged.merged_into == view.first.id
     assert service_document(twins, view.second.id)["id"] == view.first.id
     listed = list_services(twins, ServiceFilter(), 1, 500)
+    organization = organization_document(twins, merged.organization_id)
     assert view.second.id not in {item["id"] for item in listed["contents"]}
+    assert [item["id"] for item in organization["services"]] == [view.first.id]
 
 
 def test_merge_history_on_both_services(twins: Session) -> None:

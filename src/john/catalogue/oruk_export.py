@@ -166,7 +166,9 @@ def organization_document(session: Session, org_id: str) -> dict[str, Any]:
             }
         ]
     services = session.scalars(
-        select(Service).where(Service.organization_id == org_id).order_by(Service.name)
+        select(Service)
+        .where(Service.organization_id == org_id, Service.merged_into.is_(None))
+        .order_by(Service.name)
     )
     doc["services"] = [service_list_item(service.oruk_json) for service in services]
     return doc
