@@ -519,3 +519,37 @@ def test_any_text_validates_or_raises(scheme: str, text: str) -> None:
         return
 
     assert validate(once) == once
+
+
+def check_outcome(scheme: str, value: str) -> str | Reason:
+    """Return the normalised value, or the reason the check rejects it."""
+    try:
+        return SCHEMES[scheme](value)
+    except InvalidIdentifier as error:
+        return error.reason
+
+
+# Values close to the plain written forms (ULN, NINO, UKPRN, QN) that the
+# validators accept without their slower steps, valid or not.
+near_plain = st.text(alphabet=string.digits + "ABCDGKNOQTXZ/", min_size=7, max_size=11)
+
+
+@pytest.mark.parametrize("scheme", ["uln", "nino", "ukprn", "qn"])
+@given(value=near_plain)
+@example(value="9276308686")
+@example(value="9276308687")
+@example(value="0276308686")
+@example(value="AB123456C")
+@example(value="DA123456C")
+@example(value="AO123456C")
+@example(value="NT123456C")
+@example(value="CR123456C")
+@example(value="AB123456E")
+@example(value="601/8830/6")
+@example(value="601/8830/X")
+@example(value="10000001")
+@example(value="01000001")
+def test_plain_form_agrees_with_padded(scheme: str, value: str) -> None:
+    # A leading space rules out the plain form, so the padded value takes
+    # every step of the check; both must end the same way.
+    assert check_outcome(scheme, value) == check_outcome(scheme, f" {value}")

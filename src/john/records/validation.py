@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,9 +113,12 @@ def load_registers(session: Session) -> Registers:
     )
 
 
-@dataclass(slots=True)
-class ValidRow:
-    """A row that passed validation, in the store's column order."""
+class ValidRow(NamedTuple):
+    """A row that passed validation, in the store's column order.
+
+    Dates are ISO 8601 text (YYYY-MM-DD), the form in which both stores take
+    them, so the writer binds the values as they are.
+    """
 
     number: int
     row_key: str
@@ -220,7 +223,7 @@ class RowValidator:
             ref,
             given or None,
             family or None,
-            birth,
+            None if birth is None else birth.isoformat(),
             postcode_value,
             email or None,
             *checked,
@@ -309,7 +312,7 @@ class RowValidator:
             title,
             level or None,
             grade or None,
-            awarded,
+            None if awarded is None else awarded.isoformat(),
             body or None,
             provider_value,
         )
@@ -344,7 +347,14 @@ class RowValidator:
                         FieldProblem("hours", "must be a non-negative number")
                     )
 
-        record = (kind, organisation, role or None, started, ended, hours)
+        record = (
+            kind,
+            organisation,
+            role or None,
+            None if started is None else started.isoformat(),
+            None if ended is None else ended.isoformat(),
+            hours,
+        )
         return record, started
 
 
