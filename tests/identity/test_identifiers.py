@@ -555,7 +555,7 @@ PLAIN_FORM_EDGES = [
 @pytest.mark.parametrize(("scheme", "value"), PLAIN_FORM_EDGES)
 def test_plain_form_edge_agrees_with_padded(scheme: str, value: str) -> None:
     # A leading space rules out the plain form, so the padded value takes
-    # every step of the check; both must end the same way.
+    # every step of the check. Both must give the same value or reason.
     assert check_outcome(scheme, value) == check_outcome(scheme, f" {value}")
 
 

@@ -242,11 +242,11 @@ def _is_valid(validator: Validator, value: str) -> bool:
 # --- ULN ------------------------------------------------------------------
 
 _ULN_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
-# The weighted sum of nine ASCII digit codes exceeds the sum of the digits by
-# this much, so the sum can be taken over the encoded bytes in one pass.
+# The weighted sum of nine ASCII digit codes exceeds the weighted sum of the
+# digits by this much, so the sum can be taken over the encoded bytes.
 _ULN_CODE_EXCESS = ord("0") * sum(_ULN_WEIGHTS)
-# A ULN already written as the validators return it; feeds of millions of rows
-# mostly carry values of this shape, and matching it skips the slower steps.
+# A ULN in the form the validator returns. A value already in this form skips
+# the slower steps.
 _ULN_PLAIN = re.compile(r"[1-9][0-9]{9}")
 
 
@@ -370,10 +370,10 @@ _NINO_UNUSED_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 # Administrative reference numbers that NIM39110 lists as not valid NINO
 # prefixes. Its OO prefix is already barred by the second-letter rule.
 _NINO_ADMINISTRATIVE_PREFIXES = frozenset({"CR", "FY", "MW", "NC"})
-_NINO_REFUSED_PREFIXES = _NINO_UNUSED_PREFIXES | _NINO_ADMINISTRATIVE_PREFIXES
+_NINO_REJECTED_PREFIXES = _NINO_UNUSED_PREFIXES | _NINO_ADMINISTRATIVE_PREFIXES
 _NINO_SUFFIXES = frozenset("ABCD")
 _NINO_WITHOUT_SUFFIX = re.compile(r"[A-Z]{2}[0-9]{6}")
-# A NINO without spaces whose prefix letters pass the barred-letter rules;
+# A NINO without spaces whose prefix letters pass the barred-letter rules, so
 # only the unused and administrative prefixes remain to be checked.
 _NINO_PLAIN = re.compile(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]")
 
@@ -386,7 +386,7 @@ def validate_nino(value: str) -> str:
     or D.
     """
     if isinstance(value, str) and _NINO_PLAIN.fullmatch(value):
-        if value[:2] not in _NINO_REFUSED_PREFIXES:
+        if value[:2] not in _NINO_REJECTED_PREFIXES:
             return value
 
     nino = _prepare(_NINO, value).replace(" ", "")

@@ -94,7 +94,7 @@ class _Transaction:
         elif kind == "expect":
             self.writer.expect_rows(payload)
         else:
-            raise ValueError(f"unknown feed writer message {kind!r}")
+            raise ValueError(f"feed writer received an unknown message kind {kind!r}")
 
     def commit(self, report: FeedReport) -> int:
         """Store the final counts, commit, and return the number of duplicates."""

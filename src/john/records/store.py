@@ -140,7 +140,7 @@ class BulkWriter:
         raise NotImplementedError
 
     def expect_rows(self, rows: int) -> None:
-        """Prepare for a feed of about ``rows`` rows; the base writer needs nothing."""
+        """Prepare for a feed of about ``rows`` rows. The base writer needs nothing."""
 
     def finish(self) -> None:
         """Complete the writing before the feed's transaction commits."""
