@@ -519,3 +519,47 @@ def test_any_text_validates_or_raises(scheme: str, text: str) -> None:
         return
 
     assert validate(once) == once
+
+
+def check_outcome(scheme: str, value: str) -> str | Reason:
+    """Return the normalised value, or the reason the check rejects it."""
+    try:
+        return SCHEMES[scheme](value)
+    except InvalidIdentifier as error:
+        return error.reason
+
+
+# Values close to the plain written forms (ULN, NINO, UKPRN, QN) that the
+# validators accept without their slower steps, valid or not.
+near_plain = st.text(alphabet=string.digits + "ABCDGKNOQTXZ/", min_size=7, max_size=11)
+
+
+# Each row: scheme, a value in the plain form or one character off it.
+PLAIN_FORM_EDGES = [
+    ("uln", "9276308686"),
+    ("uln", "9276308687"),
+    ("uln", "0276308686"),
+    ("nino", "AB123456C"),
+    ("nino", "DA123456C"),
+    ("nino", "AO123456C"),
+    ("nino", "NT123456C"),
+    ("nino", "CR123456C"),
+    ("nino", "AB123456E"),
+    ("qn", "601/8830/6"),
+    ("qn", "601/8830/X"),
+    ("ukprn", "10000001"),
+    ("ukprn", "01000001"),
+]
+
+
+@pytest.mark.parametrize(("scheme", "value"), PLAIN_FORM_EDGES)
+def test_plain_form_edge_agrees_with_padded(scheme: str, value: str) -> None:
+    # A leading space rules out the plain form, so the padded value takes
+    # every step of the check. Both must give the same value or reason.
+    assert check_outcome(scheme, value) == check_outcome(scheme, f" {value}")
+
+
+@pytest.mark.parametrize("scheme", ["uln", "nino", "ukprn", "qn"])
+@given(value=near_plain)
+def test_plain_form_agrees_with_padded(scheme: str, value: str) -> None:
+    assert check_outcome(scheme, value) == check_outcome(scheme, f" {value}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+from datetime import date
 
 import pytest
 from feed_samples import (
@@ -13,12 +15,12 @@ from feed_samples import (
     csv_bytes,
     experience_row,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.errors import FeedError, InvalidInput, NotFound
 from john.identity.models import PersonRecord
-from john.records import pipeline
+from john.records import pipeline, store
 from john.records.models import Achievement, Experience, Feed, QuarantinedRow
 from john.records.service import (
     get_feed_report,
@@ -298,6 +300,46 @@ def test_process_writer_stores_feed(
     assert count_rows(session_factory, "achievements") == 7
     assert count_rows(session_factory, "quarantined_rows") == 1
     assert get_feed_report(session_factory, report.feed_id).rows_accepted == 7
+
+
+def index_definitions(session_factory: sessionmaker[Session]) -> set[str]:
+    tables = "('person_records', 'achievements')"
+    with session_factory() as session:
+        assert session.bind is not None
+        if session.bind.dialect.name == "sqlite":
+            sql = (
+                "SELECT sql FROM sqlite_master WHERE type = 'index' "
+                f"AND tbl_name IN {tables} AND sql IS NOT NULL"
+            )
+        else:
+            sql = f"SELECT indexdef FROM pg_indexes WHERE tablename IN {tables}"
+        return set(session.scalars(text(sql)))
+
+
+def test_large_load_keeps_every_index(
+    ingest, session_factory, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    monkeypatch.setattr(store, "INDEX_REBUILD_MIN_ROWS", 0)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
+    before = index_definitions(session_factory)
+    rows = [achievement_row(source_person_ref=f"L{i}") for i in range(7)]
+    with caplog.at_level(logging.INFO, logger="john.records.store"):
+        report = ingest(csv_bytes(rows))
+    assert report.rows_accepted == 7
+    assert count_rows(session_factory, "achievements") == 7
+    assert count_rows(session_factory, "person_records") == 7
+    assert index_definitions(session_factory) == before
+    with session_factory() as session:
+        assert session.bind is not None
+        dialect = session.bind.dialect.name
+    if dialect == "sqlite":
+        assert "indexes dropped for a load" in caplog.text
+
+
+def test_compact_date_stored_normalised(ingest, session: Session) -> None:
+    ingest(csv_bytes([achievement_row(date_of_birth="20010203")]))
+    person = session.scalars(select(PersonRecord)).one()
+    assert person.date_of_birth == date(2001, 2, 3)
 
 
 def test_feed_listing_and_lookup(ingest, session_factory) -> None:

@@ -34,8 +34,8 @@ def test_valid_achievement_accepted() -> None:
     assert problems == []
     assert valid is not None
     assert valid.person[0] == "L0001"
-    assert valid.person[3] == date(2001, 2, 3)
-    assert valid.record[5] == date(2019, 8, 20)
+    assert valid.person[3] == "2001-02-03"
+    assert valid.record[5] == "2019-08-20"
     assert len(valid.row_key) == 64
 
 
@@ -47,8 +47,8 @@ def test_valid_experience_accepted() -> None:
         "volunteering",
         "Riverside Library",
         "Reading helper",
-        date(2020, 1, 6),
-        date(2020, 7, 31),
+        "2020-01-06",
+        "2020-07-31",
         120.0,
     )
 

@@ -16,6 +16,7 @@ Only the standard library and :mod:`john.errors` are imported.
 
 from __future__ import annotations
 
+import operator
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -241,6 +242,17 @@ def _is_valid(validator: Validator, value: str) -> bool:
 # --- ULN ------------------------------------------------------------------
 
 _ULN_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# The weighted sum of nine ASCII digit codes exceeds the weighted sum of the
+# digits by this much, so the sum can be taken over the encoded bytes.
+_ULN_CODE_EXCESS = ord("0") * sum(_ULN_WEIGHTS)
+# A ULN in the form the validator returns. A value already in this form skips
+# the slower steps.
+_ULN_PLAIN = re.compile(r"[1-9][0-9]{9}")
+
+
+def _uln_remainder(uln: str) -> int:
+    codes = uln.encode("ascii")
+    return (sum(map(operator.mul, codes, _ULN_WEIGHTS)) - _ULN_CODE_EXCESS) % 11
 
 
 def validate_uln(value: str) -> str:
@@ -250,15 +262,18 @@ def validate_uln(value: str) -> str:
     2 and divides the sum by 11. A remainder of 0 leaves no valid check digit,
     and any other remainder r requires a tenth digit of 10 - r.
     """
+    if isinstance(value, str) and _ULN_PLAIN.fullmatch(value):
+        remainder = _uln_remainder(value)
+        if remainder and ord(value[9]) - 48 == 10 - remainder:
+            return value
+
     uln = _prepare(_ULN, value)
     _require_length(_ULN, value, uln, 10)
     _require_digits(_ULN, value, uln)
     if uln[0] == "0":
         _fail(_ULN, value, Reason.RANGE, "the first digit is 0")
 
-    weighted = zip(uln[:9], _ULN_WEIGHTS, strict=True)
-    total = sum(int(digit) * weight for digit, weight in weighted)
-    remainder = total % 11
+    remainder = _uln_remainder(uln)
     if remainder == 0:
         _fail(
             _ULN,
@@ -355,8 +370,12 @@ _NINO_UNUSED_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 # Administrative reference numbers that NIM39110 lists as not valid NINO
 # prefixes. Its OO prefix is already barred by the second-letter rule.
 _NINO_ADMINISTRATIVE_PREFIXES = frozenset({"CR", "FY", "MW", "NC"})
+_NINO_REJECTED_PREFIXES = _NINO_UNUSED_PREFIXES | _NINO_ADMINISTRATIVE_PREFIXES
 _NINO_SUFFIXES = frozenset("ABCD")
 _NINO_WITHOUT_SUFFIX = re.compile(r"[A-Z]{2}[0-9]{6}")
+# A NINO without spaces whose prefix letters pass the barred-letter rules, so
+# only the unused and administrative prefixes remain to be checked.
+_NINO_PLAIN = re.compile(r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]")
 
 
 def validate_nino(value: str) -> str:
@@ -366,6 +385,10 @@ def validate_nino(value: str) -> str:
     The suffix letter is required, as NIM39110 states that it is always A, B, C
     or D.
     """
+    if isinstance(value, str) and _NINO_PLAIN.fullmatch(value):
+        if value[:2] not in _NINO_REJECTED_PREFIXES:
+            return value
+
     nino = _prepare(_NINO, value).replace(" ", "")
     if _NINO_WITHOUT_SUFFIX.fullmatch(nino):
         _fail(_NINO, value, Reason.SUFFIX, "the suffix letter is missing")
@@ -448,12 +471,17 @@ def is_valid_ucas_personal_id(value: str) -> bool:
     return _is_valid(validate_ucas_personal_id, value)
 
 
+_UKPRN_PLAIN = re.compile(r"[1-9][0-9]{7}")
+
+
 def validate_ukprn(value: str) -> str:
     """Validate the format of a UK Provider Reference Number and return it stripped.
 
     The ILR specification accepts 10000000 to 99999999. UKRLP publishes no
     check digit, so this checks the format only.
     """
+    if isinstance(value, str) and _UKPRN_PLAIN.fullmatch(value):
+        return value
     ukprn = _prepare(_UKPRN, value)
     _require_length(_UKPRN, value, ukprn, 8)
     _require_digits(_UKPRN, value, ukprn)
@@ -488,6 +516,9 @@ def is_valid_urn(value: str) -> bool:
     return _is_valid(validate_urn, value)
 
 
+_QN_SLASHED = re.compile(r"[0-9]{3}/[0-9]{4}/[0-9X]")
+
+
 def validate_qn(value: str) -> str:
     """Validate the format of an Ofqual qualification number, returning NNN/NNNN/C.
 
@@ -495,6 +526,8 @@ def validate_qn(value: str) -> str:
     for computing it, so this checks the format only. Input without slashes
     is accepted.
     """
+    if isinstance(value, str) and _QN_SLASHED.fullmatch(value):
+        return value
     text = _prepare(_QN, value)
     compact = text.replace("/", "")
     _require_length(_QN, value, compact, 8)

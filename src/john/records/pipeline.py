@@ -36,7 +36,12 @@ from john.errors import FieldProblem, JohnError
 from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
 from john.records.models import Feed
 from john.records.reports import FeedReport
-from john.records.store import QuarantineEntry, make_writer
+from john.records.store import (
+    QuarantineEntry,
+    bind_rows,
+    make_writer,
+    received_text,
+)
 from john.records.validation import RowValidator, ValidRow
 
 log = logging.getLogger(__name__)
@@ -74,21 +79,22 @@ class _Transaction:
                 # the size is fixed, so memory stays flat.
                 connection.exec_driver_sql("PRAGMA cache_size=-65536")
             self.writer = make_writer(
-                connection,
-                report.feed_type,
-                report.source,
-                report.feed_id,
-                report.received_at,
+                connection, report.feed_type, report.source, report.feed_id
             )
         except BaseException:
             self.session.close()
             raise
 
-    def rows(self, chunk: list[ValidRow]) -> None:
-        self.duplicates += self.writer.write(chunk)
-
-    def quarantine(self, entries: list[QuarantineEntry]) -> None:
-        self.writer.quarantine(entries)
+    def handle(self, kind: str, payload: Any) -> None:
+        """Act on one message of the reading side: rows, quarantine or expect."""
+        if kind == "rows":
+            self.duplicates += self.writer.write(payload)
+        elif kind == "quarantine":
+            self.writer.quarantine(payload)
+        elif kind == "expect":
+            self.writer.expect_rows(payload)
+        else:
+            raise ValueError(f"feed writer received an unknown message kind {kind!r}")
 
     def commit(self, report: FeedReport) -> int:
         """Store the final counts, commit, and return the number of duplicates."""
@@ -96,6 +102,7 @@ class _Transaction:
         report.rows_accepted = (
             report.rows_read - report.rows_quarantined - self.duplicates
         )
+        self.writer.finish()
         self.session.execute(
             update(Feed)
             .where(Feed.id == report.feed_id)
@@ -147,10 +154,7 @@ class _InlineSink:
 
     def send(self, kind: str, payload: Any) -> None:
         try:
-            if kind == "rows":
-                self.transaction.rows(payload)
-            else:
-                self.transaction.quarantine(payload)
+            self.transaction.handle(kind, payload)
         except _CLASHES as error:
             raise StoreClash(str(error)) from error
 
@@ -272,10 +276,8 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
             except EOFError:
                 transaction.abort()
                 return
-            if kind == "rows":
-                transaction.rows(payload)
-            elif kind == "quarantine":
-                transaction.quarantine(payload)
+            if kind in ("rows", "quarantine", "expect"):
+                transaction.handle(kind, payload)
             elif kind == "commit":
                 transaction.commit(payload)
                 outbox.send(("committed", payload))
@@ -322,7 +324,7 @@ def store_feed(
     )
 
     try:
-        _read_rows(report, reader, validator, sink, progress)
+        _read_rows(report, reader, validator, sink, progress, size)
         sink.commit(report)
     except BaseException:
         sink.abort()
@@ -360,14 +362,17 @@ def _read_rows(
     validator: RowValidator,
     sink: _InlineSink | _ProcessSink,
     progress: Progress | None,
+    size: int,
 ) -> None:
     reasons: dict[str, Counter[str]] = defaultdict(Counter)
     accepted: list[ValidRow] = []
     quarantined: list[QuarantineEntry] = []
     read = rows_quarantined = 0
+    first_chunk = True
     next_log = PROGRESS_LOG_ROWS
     encoding = report.encoding or "utf-8"
     validate = validator.validate
+    provenance = (report.source, report.feed_id, received_text(report.received_at))
 
     for row in reader.rows():
         read += 1
@@ -389,7 +394,11 @@ def _read_rows(
                 quarantined = []
 
         if len(accepted) >= CHUNK_ROWS:
-            sink.send("rows", accepted)
+            if first_chunk and reader.bytes_read:
+                # The bytes per row read so far give an estimate of the feed's rows.
+                sink.send("expect", read * size // reader.bytes_read)
+                first_chunk = False
+            sink.send("rows", bind_rows(accepted, *provenance))
             accepted = []
             if progress is not None:
                 progress(reader.bytes_read, read)
@@ -399,7 +408,7 @@ def _read_rows(
                 next_log += PROGRESS_LOG_ROWS
 
     if accepted:
-        sink.send("rows", accepted)
+        sink.send("rows", bind_rows(accepted, *provenance))
     if quarantined:
         sink.send("quarantine", quarantined)
 

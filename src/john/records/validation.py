@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,9 +114,12 @@ def load_registers(session: Session) -> Registers:
     )
 
 
-@dataclass(slots=True)
-class ValidRow:
-    """A row that passed validation, in the store's column order."""
+class ValidRow(NamedTuple):
+    """A row that passed validation, in the store's column order.
+
+    Dates are ISO 8601 text (YYYY-MM-DD), the form in which both stores take
+    them, so the writer binds the values as they are.
+    """
 
     number: int
     row_key: str
@@ -142,10 +146,12 @@ class RowValidator:
         self.today = today
         self.kinds = KINDS[feed_type]
         positions = bound.positions
-        self._person_positions = [positions.get(name) for name in PERSON_FIELDS]
-        self._record_positions = [
-            positions.get(name) for name in RECORD_FIELDS[feed_type]
-        ]
+        self._person_values = _field_reader(
+            [positions.get(name) for name in PERSON_FIELDS]
+        )
+        self._record_values = _field_reader(
+            [positions.get(name) for name in RECORD_FIELDS[feed_type]]
+        )
         # Register codes repeat across rows (one provider, a few qualifications),
         # so their checks are remembered; person identifiers are not.
         self._code_results: dict[tuple[str, str], tuple[str | None, str | None]] = {}
@@ -155,23 +161,17 @@ class RowValidator:
     ) -> tuple[ValidRow | None, list[FieldProblem]]:
         """Return the normalised row, or None and every problem found in it."""
         problems: list[FieldProblem] = []
-        record_values = [
-            values[p].strip() if p is not None else "" for p in self._record_positions
-        ]
+        record_values = self._record_values(values)
         if self.feed_type == "achievements":
             record, record_date = self._achievement(record_values, problems)
         else:
             record, record_date = self._experience(record_values, problems)
 
-        person_values = [
-            values[p].strip() if p is not None else "" for p in self._person_positions
-        ]
-        person = self._person(person_values, record_date, problems)
+        person = self._person(self._person_values(values), record_date, problems)
         if problems:
             return None, problems
 
-        key_parts = [person[0]]
-        key_parts.extend("" if v is None else str(v) for v in record)
+        key_parts = [person[0], *["" if v is None else str(v) for v in record]]
         row_key = hashlib.sha256("\x1f".join(key_parts).encode()).hexdigest()
         return ValidRow(number, row_key, person, record), []
 
@@ -220,7 +220,7 @@ class RowValidator:
             ref,
             given or None,
             family or None,
-            birth,
+            None if birth is None else birth.isoformat(),
             postcode_value,
             email or None,
             *checked,
@@ -309,7 +309,7 @@ class RowValidator:
             title,
             level or None,
             grade or None,
-            awarded,
+            None if awarded is None else awarded.isoformat(),
             body or None,
             provider_value,
         )
@@ -344,8 +344,28 @@ class RowValidator:
                         FieldProblem("hours", "must be a non-negative number")
                     )
 
-        record = (kind, organisation, role or None, started, ended, hours)
+        record = (
+            kind,
+            organisation,
+            role or None,
+            None if started is None else started.isoformat(),
+            None if ended is None else ended.isoformat(),
+            hours,
+        )
         return record, started
+
+
+def _field_reader(positions: list[int | None]) -> Callable[[list[str]], list[str]]:
+    """Return a function that picks the fields at ``positions`` from a row, stripped.
+
+    A field whose column the feed lacks reads as empty.
+    """
+    if len(positions) > 1 and None not in positions:
+        pick = operator.itemgetter(*positions)
+        return lambda values: [value.strip() for value in pick(values)]
+    return lambda values: [
+        values[p].strip() if p is not None else "" for p in positions
+    ]
 
 
 def _check_length(name: str, value: str, problems: list) -> None:
