@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -105,6 +107,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine``."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+_write_locks_guard = threading.Lock()
+
+
+@contextmanager
+def serialised_writes(session: Session) -> Iterator[None]:
+    """Queue this process's SQLite writers on a lock until the block ends.
+
+    SQLite admits one writer at a time, and a blocked writer polls with sleeps
+    that grow to 100 ms (``busy_timeout``), which shows as long tail latency.
+    Waiting on a lock hands the store from one thread to the next at once. The
+    block should end with the commit. PostgreSQL takes no lock here because
+    its row locks order writers without polling.
+    """
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _write_locks_guard:
+        lock = _write_locks.setdefault(engine, threading.Lock())
+    with lock:
+        yield
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from john.auth.principal import Principal
@@ -91,21 +91,42 @@ def resolve_learner(session: Session, learner_id: str) -> Learner | None:
     return learner
 
 
+def _merged_learners() -> Select[tuple[str]]:
+    # The learner itself and, transitively, every learner merged into it.
+    merged = (
+        select(Learner.id)
+        .where(Learner.id == bindparam("learner_id"))
+        .cte("merged", recursive=True)
+    )
+    merged = merged.union_all(
+        select(Learner.id).where(Learner.merged_into == merged.c.id)
+    )
+    return select(merged.c.id)
+
+
+# Built once, because every verification and record read runs it.
+_LIVE_GRANTS = select(ConsentGrant).where(
+    ConsentGrant.learner_id.in_(_merged_learners()),
+    ConsentGrant.grantee == bindparam("grantee"),
+    ConsentGrant.revoked_at.is_(None),
+    ConsentGrant.valid_until >= bindparam("today"),
+)
+
+
 def live_grants(
     session: Session, learner_id: str, grantee: str, today: date | None = None
 ) -> list[ConsentGrant]:
-    """Return the unrevoked, unexpired grants from a learner to a grantee."""
-    today = today or utcnow().date()
-    return list(
-        session.scalars(
-            select(ConsentGrant).where(
-                ConsentGrant.learner_id == learner_id,
-                ConsentGrant.grantee == grantee,
-                ConsentGrant.revoked_at.is_(None),
-                ConsentGrant.valid_until >= today,
-            )
-        )
-    )
+    """Return the unrevoked, unexpired grants from a learner to a grantee.
+
+    Grants given under a learner id that linkage later merged into this one
+    count too, because the person who gave them is the same.
+    """
+    params = {
+        "learner_id": learner_id,
+        "grantee": grantee,
+        "today": today or utcnow().date(),
+    }
+    return list(session.scalars(_LIVE_GRANTS, params))
 
 
 def provider_holds_learner(session: Session, ukprn: str, learner_id: str) -> bool:
