@@ -363,7 +363,9 @@ def main() -> None:
             token = make_token(store, base)
             # One warm-up pass so imports and first-use caches are not timed.
             asyncio.run(_warm_up(port, token))
+            cpu_before = _cpu_seconds(server.pid)
             latencies, failures, elapsed = asyncio.run(run_load(port, token))
+            cpu_used = _cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -372,10 +374,18 @@ def main() -> None:
     p99 = ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)]
     print(
         f"requests={RATE_PER_S * DURATION_S} offered_rate={RATE_PER_S}/s "
-        f"failures={failures} p50_ms={p50:.1f}",
+        f"failures={failures} p50_ms={p50:.1f} "
+        f"server_cpu_ms_per_request={cpu_used * 1000 / (RATE_PER_S * DURATION_S):.2f}",
         file=sys.stderr,
     )
     print(f"verifications_per_s={len(ordered) / elapsed:.1f} p99_ms={p99:.1f}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    # utime and stime of /proc/PID/stat (fields 14 and 15), in clock ticks; the
+    # server's CPU per request does not depend on what else loads the machine.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _warm_up(port: int, token: str) -> None:

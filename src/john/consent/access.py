@@ -202,16 +202,26 @@ def require_visibility(
     return seen
 
 
+# Built once, because every verification reads a learner's achievements.
+_ACHIEVEMENTS = (
+    select(Achievement, PersonRecord)
+    .join(PersonRecord, Achievement.person_record_id == PersonRecord.id)
+    .where(PersonRecord.learner_id == bindparam("learner_id"))
+    .order_by(Achievement.awarded_on, Achievement.id)
+)
+_EXPERIENCES = (
+    select(Experience, PersonRecord)
+    .join(PersonRecord, Experience.person_record_id == PersonRecord.id)
+    .where(PersonRecord.learner_id == bindparam("learner_id"))
+    .order_by(Experience.started_on, Experience.id)
+)
+
+
 def visible_achievements(
     session: Session, seen: Visibility
 ) -> list[tuple[Achievement, PersonRecord]]:
     """Return the learner's achievements that ``seen`` allows, oldest first."""
-    rows = session.execute(
-        select(Achievement, PersonRecord)
-        .join(PersonRecord, Achievement.person_record_id == PersonRecord.id)
-        .where(PersonRecord.learner_id == seen.learner_id)
-        .order_by(Achievement.awarded_on, Achievement.id)
-    ).all()
+    rows = session.execute(_ACHIEVEMENTS, {"learner_id": seen.learner_id}).all()
     return [(a, p) for a, p in rows if seen.shows_achievement(a)]
 
 
@@ -219,10 +229,5 @@ def visible_experiences(
     session: Session, seen: Visibility
 ) -> list[tuple[Experience, PersonRecord]]:
     """Return the learner's experiences that ``seen`` allows, oldest first."""
-    rows = session.execute(
-        select(Experience, PersonRecord)
-        .join(PersonRecord, Experience.person_record_id == PersonRecord.id)
-        .where(PersonRecord.learner_id == seen.learner_id)
-        .order_by(Experience.started_on, Experience.id)
-    ).all()
+    rows = session.execute(_EXPERIENCES, {"learner_id": seen.learner_id}).all()
     return [(e, p) for e, p in rows if seen.shows_experience(e)]

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from john.db import Base, UTCDateTime, utcnow
-from john.identity.models import PersonRecord
+from john.identity.models import Learner, PersonRecord
 
 
 class AuditEntry(Base):
@@ -230,6 +230,15 @@ ix_person_records_dob_names = Index(
     PersonRecord.date_of_birth,
     func.lower(PersonRecord.family_name),
     func.lower(PersonRecord.given_name),
+)
+
+# Following merges to the learners merged into one; see the migration for why
+# the index holds merged rows only.
+ix_learners_merged = Index(
+    "ix_consent_learners_merged_into",
+    Learner.merged_into,
+    sqlite_where=Learner.merged_into.is_not(None),
+    postgresql_where=Learner.merged_into.is_not(None),
 )
 
 
