@@ -125,6 +125,10 @@ def serialised_writes(session: Session) -> Iterator[None]:
     block should end with the commit. PostgreSQL takes no lock here because
     its row locks order writers without polling.
     """
+    # The connection is checked out before the lock is taken: a thread that
+    # held the lock while waiting for a pooled connection could deadlock with
+    # threads that hold connections while waiting for the lock.
+    session.connection()
     engine = session.get_bind()
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         yield
