@@ -93,7 +93,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # The server runs sync handlers on up to 40 threads; connections
+            # The server runs sync handlers on up to 40 threads. Connections
             # past the pool size are closed on return and opened again, which
             # repeats the PRAGMAs on every request under load.
             kwargs.setdefault("pool_size", 20)
@@ -130,9 +130,9 @@ def serialised_writes(session: Session) -> Iterator[None]:
     block should end with the commit. PostgreSQL takes no lock here because
     its row locks order writers without polling.
     """
-    # The connection is checked out before the lock is taken: a thread that
-    # held the lock while waiting for a pooled connection could deadlock with
-    # threads that hold connections while waiting for the lock.
+    # The connection is checked out before the lock is taken, because a thread
+    # holding the lock while waiting for a pooled connection could deadlock
+    # with threads that hold connections while waiting for the lock.
     session.connection()
     engine = session.get_bind()
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
