@@ -86,12 +86,15 @@ class RateLimiter:
             if connection.dialect.name == "postgresql"
             else sqlite_insert
         )
+        # RETURNING tells whether a row was added: rowcount is -1 after an
+        # INSERT ... ON CONFLICT DO NOTHING through psycopg 3.
         created = connection.execute(
             dialect_insert(RateBucket)
             .values(requester=key, tokens=self.burst - 1.0, refilled_at=now)
             .on_conflict_do_nothing()
-        )
-        if created.rowcount:
+            .returning(RateBucket.requester)
+        ).first()
+        if created is not None:
             return True
         params = {"key": key, "now": now, "rate": self.rate, "burst": self.burst}
         return connection.execute(_SPEND, params).first() is not None
