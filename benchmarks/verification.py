@@ -12,7 +12,8 @@ CPU time per request; the last line printed is
 ``verifications_per_s=... p99_ms=...``.
 
 Run with no arguments: ``python benchmarks/verification.py``.
-``JOHN_BENCH_LEARNERS`` shrinks the store for a trial run, and
+``JOHN_BENCH_LEARNERS`` shrinks the store for a trial run, ``JOHN_BENCH_RATE``
+changes the offered requests a second, and
 ``JOHN_BENCH_DATABASE_URL`` names a throwaway PostgreSQL database to use
 instead of SQLite (it is emptied and filled). Every claimed identity belongs
 to a stored learner, so the exact-match stage resolves it. Unknown identities
@@ -42,7 +43,8 @@ import httpx
 # The environment may shrink the store for a quick trial run of the script.
 LEARNERS = int(os.environ.get("JOHN_BENCH_LEARNERS", "1000000"))
 CONSENTED = min(20_000, LEARNERS)
-RATE_PER_S = 200
+# The offered rate may be lowered to find the rate a loaded machine sustains.
+RATE_PER_S = int(os.environ.get("JOHN_BENCH_RATE", "200"))
 DURATION_S = 10
 MAX_IN_FLIGHT = 64
 REQUEST_TIMEOUT_S = 10.0
