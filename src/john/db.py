@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -91,6 +93,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The server runs sync handlers on up to 40 threads. Connections
+            # past the pool size are closed on return and opened again, which
+            # repeats the PRAGMAs on every request under load.
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 30)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
@@ -105,6 +112,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine``."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+_write_locks_guard = threading.Lock()
+
+
+@contextmanager
+def serialised_writes(session: Session) -> Iterator[None]:
+    """Queue this process's SQLite writers on a lock until the block ends.
+
+    SQLite admits one writer at a time, and a blocked writer polls with sleeps
+    that grow to 100 ms (``busy_timeout``), which shows as long tail latency.
+    Waiting on a lock hands the store from one thread to the next at once. The
+    block should end with the commit. PostgreSQL takes no lock here because
+    its row locks order writers without polling.
+    """
+    # The connection is checked out before the lock is taken, because a thread
+    # holding the lock while waiting for a pooled connection could deadlock
+    # with threads that hold connections while waiting for the lock.
+    session.connection()
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        yield
+        return
+    with _write_locks_guard:
+        lock = _write_locks.setdefault(engine, threading.Lock())
+    with lock:
+        yield
 
 
 @contextmanager

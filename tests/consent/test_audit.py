@@ -142,3 +142,38 @@ def test_api_verify_for_staff_only(client, store, as_role) -> None:
     ]
     denied = client.get("/api/v1/audit/verify", headers=as_role("verifier"))
     assert denied.status_code == 403
+
+
+def test_concurrent_appends_keep_chain_linear(session_factory, engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from john.db import make_engine, make_session_factory
+
+    # Two engines stand for two server processes: the process lock of one does
+    # not cover the other, so only the database's own locking orders them.
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    factories = [session_factory, make_session_factory(other)]
+
+    def append_some(worker: int) -> None:
+        for index in range(10):
+            with factories[worker % 2]() as db:
+                append(
+                    db,
+                    AuditEvent.by(
+                        ACTOR,
+                        EventType.RECORD_READ,
+                        "read record",
+                        learner_id=f"L-{worker}-{index}",
+                    ),
+                )
+                db.commit()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(append_some, range(6)))
+    other.dispose()
+
+    with session_factory() as db:
+        report = verify_chain(db)
+    assert report.problems == []
+    assert report.entries == 60
+    assert report.head_seq == 60

@@ -319,3 +319,64 @@ def test_identity_not_stored_in_clear(client, consented, session_factory) -> Non
         stored = db.query(Verification).one()
     assert "Testperson" not in str(stored.answer)
     assert len(stored.identity_sha256) == 64
+
+
+def test_grant_on_merged_learner_counts(client, store, as_role, session_factory):
+    from john.consent.models import ConsentGrant
+    from john.identity.models import Learner
+
+    # L-older merged into L-old, which merged into the fixture learner L-ada.
+    with session_factory() as db:
+        db.add(Learner(id="L-old", status="merged"))
+        db.add(Learner(id="L-older", status="merged"))
+        db.flush()
+        db.add(
+            ConsentGrant(
+                id="G-merged",
+                learner_id="L-older",
+                grantee="Acme Recruiting",
+                grantee_role="verifier",
+                scope="record",
+                purpose="pre-employment checks",
+                valid_until=date.today() + timedelta(days=30),
+            )
+        )
+        db.get(Learner, "L-older").merged_into = "L-old"
+        db.get(Learner, "L-old").merged_into = "L-ada"
+        db.commit()
+
+    response = _verify(client, as_role("verifier"), [CLAIM_TABLE[0][0]])
+    assert response.status_code == 201
+    assert response.json()["answer"]["status"] == "answered"
+    assert _statuses(response) == ["verified"]
+
+
+def test_rate_bucket_shared_between_limiters(session_factory) -> None:
+    from john.consent.ratelimit import RateLimiter
+    from john.errors import TooManyRequests
+
+    # Two limiters on one store stand for two server processes, or one
+    # process before and after a restart.
+    first = RateLimiter(per_minute=1, burst=2)
+    second = RateLimiter(per_minute=1, burst=2)
+    with session_factory() as db:
+        first.take(db, "Acme Recruiting", now=1000.0)
+        second.take(db, "Acme Recruiting", now=1000.0)
+        with pytest.raises(TooManyRequests):
+            first.take(db, "Acme Recruiting", now=1000.0)
+        with pytest.raises(TooManyRequests):
+            second.take(db, "Acme Recruiting", now=1001.0)
+
+
+def test_rate_bucket_refills_over_time(session_factory) -> None:
+    from john.consent.ratelimit import RateLimiter
+    from john.errors import TooManyRequests
+
+    limiter = RateLimiter(per_minute=1, burst=1)
+    with session_factory() as db:
+        limiter.take(db, "Acme Recruiting", now=1000.0)
+        with pytest.raises(TooManyRequests) as refused:
+            limiter.take(db, "Acme Recruiting", now=1030.0)
+        limiter.take(db, "Acme Recruiting", now=1061.0)
+        limiter.take(db, "Other Verifier Ltd", now=1061.0)
+    assert refused.value.retry_after == 30

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from john.auth.models import ApiClient, User, WebSession
@@ -262,10 +262,23 @@ def token_claims(client: ApiClient, scopes: list[str]) -> dict[str, object]:
     return claims
 
 
+# Built once and read as a plain row, because every bearer request runs it.
+_TOKEN_CLIENT = select(
+    ApiClient.name,
+    ApiClient.role,
+    ApiClient.ukprn,
+    ApiClient.organisation,
+    ApiClient.learner_id,
+    ApiClient.active,
+).where(ApiClient.client_id == bindparam("client_id"))
+
+
 def principal_for_claims(session: Session, claims: dict[str, object]) -> Principal:
     """Build the principal of a verified token, checking its client is active."""
     client_id = str(claims.get("client_id", ""))
-    client = session.get(ApiClient, client_id)
+    client = (
+        session.connection().execute(_TOKEN_CLIENT, {"client_id": client_id}).first()
+    )
     if client is None or not client.active:
         raise Unauthorised("the token's client is disabled; ask an administrator")
     role = str(claims["role"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -19,6 +20,7 @@ AUDIENCE = "john-api"
 _ALGORITHM = "HS256"
 
 
+@functools.lru_cache(maxsize=8)
 def _signing_key(secret_key: bytes) -> OctKey:
     # A key derived for tokens only, so a leaked token key says nothing about
     # the cookie-signing key and the other way round.

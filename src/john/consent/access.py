@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from john.auth.principal import Principal
@@ -91,21 +91,42 @@ def resolve_learner(session: Session, learner_id: str) -> Learner | None:
     return learner
 
 
+def _merged_learners() -> Select[tuple[str]]:
+    # The learner itself and, transitively, every learner merged into it.
+    merged = (
+        select(Learner.id)
+        .where(Learner.id == bindparam("learner_id"))
+        .cte("merged", recursive=True)
+    )
+    merged = merged.union_all(
+        select(Learner.id).where(Learner.merged_into == merged.c.id)
+    )
+    return select(merged.c.id)
+
+
+# Built once, because every verification and record read runs it.
+_LIVE_GRANTS = select(ConsentGrant).where(
+    ConsentGrant.learner_id.in_(_merged_learners()),
+    ConsentGrant.grantee == bindparam("grantee"),
+    ConsentGrant.revoked_at.is_(None),
+    ConsentGrant.valid_until >= bindparam("today"),
+)
+
+
 def live_grants(
     session: Session, learner_id: str, grantee: str, today: date | None = None
 ) -> list[ConsentGrant]:
-    """Return the unrevoked, unexpired grants from a learner to a grantee."""
-    today = today or utcnow().date()
-    return list(
-        session.scalars(
-            select(ConsentGrant).where(
-                ConsentGrant.learner_id == learner_id,
-                ConsentGrant.grantee == grantee,
-                ConsentGrant.revoked_at.is_(None),
-                ConsentGrant.valid_until >= today,
-            )
-        )
-    )
+    """Return the unrevoked, unexpired grants from a learner to a grantee.
+
+    Grants given under a learner id that linkage later merged into this one
+    count too, because the person who gave them is the same.
+    """
+    params = {
+        "learner_id": learner_id,
+        "grantee": grantee,
+        "today": today or utcnow().date(),
+    }
+    return list(session.scalars(_LIVE_GRANTS, params))
 
 
 def provider_holds_learner(session: Session, ukprn: str, learner_id: str) -> bool:
@@ -181,16 +202,26 @@ def require_visibility(
     return seen
 
 
+# Built once, because every verification reads a learner's achievements.
+_ACHIEVEMENTS = (
+    select(Achievement, PersonRecord)
+    .join(PersonRecord, Achievement.person_record_id == PersonRecord.id)
+    .where(PersonRecord.learner_id == bindparam("learner_id"))
+    .order_by(Achievement.awarded_on, Achievement.id)
+)
+_EXPERIENCES = (
+    select(Experience, PersonRecord)
+    .join(PersonRecord, Experience.person_record_id == PersonRecord.id)
+    .where(PersonRecord.learner_id == bindparam("learner_id"))
+    .order_by(Experience.started_on, Experience.id)
+)
+
+
 def visible_achievements(
     session: Session, seen: Visibility
 ) -> list[tuple[Achievement, PersonRecord]]:
     """Return the learner's achievements that ``seen`` allows, oldest first."""
-    rows = session.execute(
-        select(Achievement, PersonRecord)
-        .join(PersonRecord, Achievement.person_record_id == PersonRecord.id)
-        .where(PersonRecord.learner_id == seen.learner_id)
-        .order_by(Achievement.awarded_on, Achievement.id)
-    ).all()
+    rows = session.execute(_ACHIEVEMENTS, {"learner_id": seen.learner_id}).all()
     return [(a, p) for a, p in rows if seen.shows_achievement(a)]
 
 
@@ -198,10 +229,5 @@ def visible_experiences(
     session: Session, seen: Visibility
 ) -> list[tuple[Experience, PersonRecord]]:
     """Return the learner's experiences that ``seen`` allows, oldest first."""
-    rows = session.execute(
-        select(Experience, PersonRecord)
-        .join(PersonRecord, Experience.person_record_id == PersonRecord.id)
-        .where(PersonRecord.learner_id == seen.learner_id)
-        .order_by(Experience.started_on, Experience.id)
-    ).all()
+    rows = session.execute(_EXPERIENCES, {"learner_id": seen.learner_id}).all()
     return [(e, p) for e, p in rows if seen.shows_experience(e)]

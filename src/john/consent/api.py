@@ -122,34 +122,39 @@ def verification_jwks(request: Request) -> dict[str, Any]:
 def create_verification(
     body: VerificationRequest,
     request: Request,
-    db: DB,
     principal: Annotated[
         Principal, Depends(require("verifications:write", roles=["verifier"]))
     ],
 ) -> Any:
     """Answer claims about a person with a minimal answer signed by the hub."""
-    try:
-        _limiter(request).take(principal.organisation or principal.subject)
-    except TooManyRequests as error:
-        retry = str(getattr(error, "retry_after", 60))
-        return JSONResponse(
-            {
-                "type": PROBLEM_BASE + error.problem,
-                "title": error.title,
-                "status": 429,
-                "detail": error.detail,
-                "instance": request.url.path,
-            },
-            status_code=429,
-            media_type="application/problem+json",
-            headers={"Retry-After": retry},
-        )
-    key = load_signing_key(request.app.state.settings.data_dir)
-    verification = answer_verification(
-        db, session_factory(request), principal, body, key
-    )
+    # One session serves the whole request, opened here rather than through a
+    # generator dependency, which would cost two more thread hand-offs.
+    factory = session_factory(request)
+    with factory() as db:
+        try:
+            _limiter(request).take(db, principal.organisation or principal.subject)
+        except TooManyRequests as error:
+            return _too_many_requests(request, error)
+        key = load_signing_key(request.app.state.settings.data_dir)
+        verification = answer_verification(db, factory, principal, body, key)
     return VerificationOut(
         id=verification.id, answer=verification.answer, jws=verification.jws
+    )
+
+
+def _too_many_requests(request: Request, error: TooManyRequests) -> JSONResponse:
+    retry = str(getattr(error, "retry_after", 60))
+    return JSONResponse(
+        {
+            "type": PROBLEM_BASE + error.problem,
+            "title": error.title,
+            "status": 429,
+            "detail": error.detail,
+            "instance": request.url.path,
+        },
+        status_code=429,
+        media_type="application/problem+json",
+        headers={"Retry-After": retry},
     )
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from john.auth.principal import Principal
@@ -108,19 +108,46 @@ def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+_ADVANCE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq + 1)
+    .returning(AuditHead.seq, AuditHead.sha256)
+)
+_SET_HEAD_SHA256 = (
+    update(AuditHead).where(AuditHead.id == 1).values(sha256=bindparam("new_sha256"))
+)
+_INSERT_ENTRY = insert(AuditEntry)
+
+_ENTRY_COLUMNS = (
+    "seq",
+    "at",
+    "event_type",
+    "actor",
+    "role",
+    "organisation",
+    "action",
+    "learner_id",
+    "purpose",
+    "object_ids",
+    "outcome",
+    "detail",
+    "prev_sha256",
+    "sha256",
+)
+
+
 def append(session: Session, event: AuditEvent) -> AuditEntry:
     """Append ``event`` to the trail in the caller's transaction.
 
     The head row is updated first: on PostgreSQL the row lock, and on SQLite
     the database write lock, keep other appenders waiting until this
-    transaction ends, so the chain never forks.
+    transaction ends, so the chain never forks, whatever the number of server
+    processes. The statements are built once and run on the session's
+    connection, because this runs on every audited request.
     """
-    head = session.execute(
-        update(AuditHead.__table__)
-        .where(AuditHead.__table__.c.id == 1)
-        .values(seq=AuditHead.__table__.c.seq + 1)
-        .returning(AuditHead.__table__.c.seq, AuditHead.__table__.c.sha256)
-    ).one()
+    connection = session.connection()
+    head = connection.execute(_ADVANCE_HEAD).one()
     entry = AuditEntry(
         seq=head.seq,
         at=utcnow(),
@@ -137,13 +164,9 @@ def append(session: Session, event: AuditEvent) -> AuditEntry:
         prev_sha256=head.sha256,
     )
     entry.sha256 = _entry_hash(_hashed_fields(entry))
-    session.add(entry)
-    session.execute(
-        update(AuditHead.__table__)
-        .where(AuditHead.__table__.c.id == 1)
-        .values(sha256=entry.sha256)
-    )
-    session.flush()
+    row = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
+    connection.execute(_INSERT_ENTRY, row)
+    connection.execute(_SET_HEAD_SHA256, {"new_sha256": entry.sha256})
     return entry
 
 

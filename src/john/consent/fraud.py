@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from john.auth.principal import Principal
@@ -79,15 +79,22 @@ def raise_signal(
     return signal
 
 
+_RECENT_QUESTIONS = select(func.count(Verification.id)).where(
+    Verification.requester == bindparam("requester"),
+    Verification.learner_id == bindparam("learner_id"),
+    Verification.created_at >= bindparam("since"),
+)
+
+
 def is_probing(session: Session, requester: str, learner_id: str) -> bool:
     """Return whether this is one request too many about one learner."""
-    since = utcnow() - PROBE_WINDOW
     count = session.scalar(
-        select(func.count(Verification.id)).where(
-            Verification.requester == requester,
-            Verification.learner_id == learner_id,
-            Verification.created_at >= since,
-        )
+        _RECENT_QUESTIONS,
+        {
+            "requester": requester,
+            "learner_id": learner_id,
+            "since": utcnow() - PROBE_WINDOW,
+        },
     )
     return int(count or 0) == PROBE_LIMIT
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.identity.models import PersonRecord
@@ -51,8 +51,27 @@ class IdentityMatch:
         return len(self.ambiguous_learner_ids) > 1
 
 
+_PEOPLE = PersonRecord.__table__
+# Built once: the exact stage runs on every verification, and a prepared
+# statement skips SQLAlchemy's per-call statement construction.
+_BY_NAME = select(_PEOPLE.c.learner_id, _PEOPLE.c.postcode).where(
+    _PEOPLE.c.date_of_birth == bindparam("date_of_birth"),
+    func.lower(_PEOPLE.c.family_name) == bindparam("family_name"),
+    func.lower(_PEOPLE.c.given_name) == bindparam("given_name"),
+    _PEOPLE.c.learner_id.is_not(None),
+)
+_BY_IDENTIFIER = {
+    scheme: select(_PEOPLE.c.learner_id).where(
+        _PEOPLE.c[scheme] == bindparam("value"),
+        _PEOPLE.c.date_of_birth == bindparam("date_of_birth"),
+        _PEOPLE.c.learner_id.is_not(None),
+    )
+    for scheme in IDENTIFIER_COLUMNS
+}
+
+
 def _exact_candidates(
-    session_factory: sessionmaker[Session],
+    session: Session,
     *,
     given_name: str,
     family_name: str,
@@ -61,41 +80,34 @@ def _exact_candidates(
     identifiers: dict[str, str] | None = None,
 ) -> list[Candidate]:
     found: dict[str, Candidate] = {}
-    with session_factory() as session:
-        by_name = session.execute(
-            select(PersonRecord.learner_id, PersonRecord.postcode).where(
-                PersonRecord.date_of_birth == date_of_birth,
-                func.lower(PersonRecord.family_name) == family_name.strip().lower(),
-                func.lower(PersonRecord.given_name) == given_name.strip().lower(),
-                PersonRecord.learner_id.is_not(None),
-            )
-        ).all()
-        for learner_id, stored_postcode in by_name:
-            fields = ["given_name", "family_name", "date_of_birth"]
-            if (
-                postcode
-                and stored_postcode
-                and _same_postcode(postcode, stored_postcode)
-            ):
-                fields.append("postcode")
-            found[learner_id] = Candidate(learner_id, 0.95, fields)
+    connection = session.connection()
+    by_name = connection.execute(
+        _BY_NAME,
+        {
+            "date_of_birth": date_of_birth,
+            "family_name": family_name.strip().lower(),
+            "given_name": given_name.strip().lower(),
+        },
+    ).all()
+    for learner_id, stored_postcode in by_name:
+        fields = ["given_name", "family_name", "date_of_birth"]
+        if postcode and stored_postcode and _same_postcode(postcode, stored_postcode):
+            fields.append("postcode")
+        found[learner_id] = Candidate(learner_id, 0.95, fields)
 
-        for scheme, value in (identifiers or {}).items():
-            if scheme not in IDENTIFIER_COLUMNS or not value:
-                continue
-            column = getattr(PersonRecord, scheme)
-            for (learner_id,) in session.execute(
-                select(PersonRecord.learner_id).where(
-                    column == value.replace(" ", "").upper(),
-                    PersonRecord.date_of_birth == date_of_birth,
-                    PersonRecord.learner_id.is_not(None),
-                )
-            ):
-                candidate = found.setdefault(
-                    learner_id, Candidate(learner_id, 0.99, ["date_of_birth"])
-                )
-                candidate.match_probability = 0.99
-                candidate.matched_fields.append(scheme)
+    for scheme, value in (identifiers or {}).items():
+        if scheme not in IDENTIFIER_COLUMNS or not value:
+            continue
+        rows = connection.execute(
+            _BY_IDENTIFIER[scheme],
+            {"value": value.replace(" ", "").upper(), "date_of_birth": date_of_birth},
+        )
+        for (learner_id,) in rows:
+            candidate = found.setdefault(
+                learner_id, Candidate(learner_id, 0.99, ["date_of_birth"])
+            )
+            candidate.match_probability = 0.99
+            candidate.matched_fields.append(scheme)
     return list(found.values())
 
 
@@ -104,10 +116,20 @@ def _same_postcode(left: str, right: str) -> bool:
 
 
 def find_candidates(
-    session_factory: sessionmaker[Session], **identity: Any
+    session_factory: sessionmaker[Session],
+    session: Session | None = None,
+    **identity: Any,
 ) -> list[Candidate]:
-    """Return exact candidates, or the linkage model's when there are none."""
-    exact = _exact_candidates(session_factory, **identity)
+    """Return exact candidates, or the linkage model's when there are none.
+
+    The exact stage reads through ``session`` when one is given, so a caller
+    can keep one transaction for the whole request.
+    """
+    if session is not None:
+        exact = _exact_candidates(session, **identity)
+    else:
+        with session_factory() as own:
+            exact = _exact_candidates(own, **identity)
     if exact:
         return exact
     from john.identity.service import find_learner_candidates
@@ -127,10 +149,12 @@ def match_identity(
     date_of_birth: date,
     postcode: str | None = None,
     identifiers: dict[str, str] | None = None,
+    session: Session | None = None,
 ) -> IdentityMatch:
     """Return the one learner the identity belongs to, or why there is none."""
     candidates = find_candidates(
         session_factory,
+        session,
         given_name=given_name,
         family_name=family_name,
         date_of_birth=date_of_birth,

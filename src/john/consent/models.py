@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from john.db import Base, UTCDateTime, utcnow
-from john.identity.models import PersonRecord
+from john.identity.models import Learner, PersonRecord
 
 
 class AuditEntry(Base):
@@ -106,6 +106,15 @@ class Verification(Base):
     """
 
     __tablename__ = "consent_verifications"
+    # The probing check counts one verifier's recent questions about one learner.
+    __table_args__ = (
+        Index(
+            "ix_consent_verifications_requester_learner",
+            "requester",
+            "learner_id",
+            "created_at",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     requester: Mapped[str] = mapped_column(String(300), index=True)
@@ -214,8 +223,31 @@ class Erasure(Base):
 
 
 # Verification matches a claimed identity on date of birth and folded names;
-# this index on the person records keeps that lookup from scanning the table.
+# this index on the person records answers that lookup from the index alone.
 # It is declared here, on the identity table, because verification needs it.
-ix_person_records_date_of_birth = Index(
-    "ix_consent_person_records_date_of_birth", PersonRecord.date_of_birth
+ix_person_records_dob_names = Index(
+    "ix_consent_person_records_dob_names",
+    PersonRecord.date_of_birth,
+    func.lower(PersonRecord.family_name),
+    func.lower(PersonRecord.given_name),
 )
+
+# Following merges to the learners merged into one; see the migration for why
+# the index holds merged rows only.
+ix_learners_merged = Index(
+    "ix_consent_learners_merged_into",
+    Learner.merged_into,
+    sqlite_where=Learner.merged_into.is_not(None),
+    postgresql_where=Learner.merged_into.is_not(None),
+)
+
+
+class RateBucket(Base):
+    """A verifier's token bucket, shared by every server process of the store."""
+
+    __tablename__ = "consent_rate_buckets"
+
+    requester: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the Unix epoch, so that processes on one host agree.
+    refilled_at: Mapped[float] = mapped_column(Float)

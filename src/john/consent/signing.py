@@ -22,13 +22,18 @@ from john.errors import InvalidInput
 KEY_FILE = "verification-signing-key.json"
 _lock = threading.Lock()
 _cache: dict[Path, OKPKey] = {}
+_key_ids: dict[int, tuple[OKPKey, str]] = {}
 
 
 def load_signing_key(data_dir: Path) -> OKPKey:
     """Return the hub's Ed25519 signing key, creating it on first use."""
+    cached = _cache.get(Path(data_dir))
+    if cached is not None:
+        return cached
     path = (Path(data_dir) / KEY_FILE).resolve()
     with _lock:
         if path in _cache:
+            _cache[Path(data_dir)] = _cache[path]
             return _cache[path]
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,13 +50,16 @@ def load_signing_key(data_dir: Path) -> OKPKey:
                     json.dump(data, out)
         stored = json.loads(path.read_text(encoding="utf-8"))
         key = OKPKey.import_key(stored)
-        _cache[path] = key
+        _cache[path] = _cache[Path(data_dir)] = key
         return key
 
 
 def key_id(key: OKPKey) -> str:
-    """Return the key's id: its RFC 7638 thumbprint."""
-    return key.thumbprint()
+    """Return the key's id: its RFC 7638 thumbprint, computed once per key."""
+    found = _key_ids.get(id(key))
+    if found is None or found[0] is not key:
+        found = _key_ids[id(key)] = (key, key.thumbprint())
+    return found[1]
 
 
 def public_jwks(key: OKPKey) -> dict[str, Any]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from joserfc.jwk import OKPKey
 from pydantic import BaseModel, Field
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.auth.principal import Principal
@@ -34,7 +36,7 @@ from john.consent.fraud import institution_status, is_probing, raise_signal
 from john.consent.matching import match_identity
 from john.consent.models import Verification
 from john.consent.signing import sign_answer
-from john.db import new_public_id, utcnow
+from john.db import new_public_id, serialised_writes, utcnow
 from john.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,14 @@ def _answer_claims(
     seen: Visibility,
     request: VerificationRequest,
 ) -> list[rules.ClaimResult]:
-    achievements = visible_achievements(session, seen)
-    experiences = visible_experiences(session, seen)
+    # Each query runs only when a claim needs its rows.
+    kinds = {type(claim) for claim in request.claims}
+    achievements = []
+    if kinds - {rules.ExperienceClaim}:
+        achievements = visible_achievements(session, seen)
+    experiences = []
+    if rules.ExperienceClaim in kinds:
+        experiences = visible_experiences(session, seen)
     results = []
     for claim in request.claims:
         if isinstance(claim, rules.ExperienceClaim):
@@ -106,14 +114,20 @@ def _answer_claims(
     return results
 
 
+@dataclass
+class _Signal:
+    kind: str
+    learner_id: str | None = None
+    detail: dict[str, Any] | None = None
+
+
 def _flag_institutions(
     session: Session,
-    principal: Principal,
     request: VerificationRequest,
     results: list[rules.ClaimResult],
-    verification_id: str,
     learner_id: str | None,
-) -> None:
+) -> list[_Signal]:
+    signals = []
     for index, claim in enumerate(request.claims):
         if not isinstance(claim, rules.AwardClaim):
             continue
@@ -122,14 +136,10 @@ def _flag_institutions(
             continue
         if status == "bogus" and index < len(results):
             results[index] = rules.ClaimResult(rules.NOT_VERIFIED)
-        raise_signal(
-            session,
-            principal,
-            f"{status}_institution",
-            learner_id=learner_id,
-            verification_id=verification_id,
-            detail={"claim_index": index},
+        signals.append(
+            _Signal(f"{status}_institution", learner_id, {"claim_index": index})
         )
+    return signals
 
 
 def answer_verification(
@@ -139,7 +149,11 @@ def answer_verification(
     request: VerificationRequest,
     key: OKPKey,
 ) -> Verification:
-    """Match, check consent, answer every claim, sign and store; commits."""
+    """Match, check consent, answer every claim, sign and store; commits.
+
+    Everything is read first; the fraud signals, the answer and its audit
+    entry are then written in one short transaction.
+    """
     verification_id = new_public_id("V")
     identity = request.identity
     match = match_identity(
@@ -149,20 +163,21 @@ def answer_verification(
         date_of_birth=identity.date_of_birth,
         postcode=identity.postcode,
         identifiers=identity.identifiers,
+        session=session,
     )
 
     status = "answered"
     results: list[rules.ClaimResult]
     seen: Visibility | None = None
+    signals: list[_Signal] = []
     if match.ambiguous:
         status = rules.PENDING
         results = [rules.ClaimResult(rules.PENDING) for _ in request.claims]
-        raise_signal(
-            session,
-            principal,
-            "identity_matches_several_learners",
-            verification_id=verification_id,
-            detail={"learner_ids": match.ambiguous_learner_ids},
+        signals.append(
+            _Signal(
+                "identity_matches_several_learners",
+                detail={"learner_ids": match.ambiguous_learner_ids},
+            )
         )
     elif match.learner_id is not None:
         seen = visibility(session, principal, match.learner_id)
@@ -175,19 +190,11 @@ def answer_verification(
         results = [rules.ClaimResult(CONSENT_REQUIRED) for _ in request.claims]
 
     answered_learner = match.learner_id if status == "answered" else None
-    _flag_institutions(
-        session, principal, request, results, verification_id, match.learner_id
-    )
+    signals += _flag_institutions(session, request, results, match.learner_id)
 
     requester = grantee_key(principal)
     if match.learner_id and is_probing(session, requester, match.learner_id):
-        raise_signal(
-            session,
-            principal,
-            "repeated_probing",
-            learner_id=match.learner_id,
-            verification_id=verification_id,
-        )
+        signals.append(_Signal("repeated_probing", match.learner_id))
 
     payload = _payload(verification_id, requester, request, status, match, results)
     verification = Verification(
@@ -201,31 +208,47 @@ def answer_verification(
         jws=sign_answer(key, payload),
         created_at=utcnow(),
     )
-    session.add(verification)
     object_ids = [verification_id]
     for result in results:
         object_ids += [f"achievement:{i}" for i in result.achievement_ids]
         object_ids += [f"experience:{i}" for i in result.experience_ids]
-    append(
-        session,
-        AuditEvent.by(
-            principal,
-            EventType.VERIFICATION_ANSWERED,
-            "answer verification",
-            learner_id=match.learner_id,
-            purpose=request.purpose,
-            object_ids=tuple(object_ids),
-            outcome=status,
-            detail={
-                "claims": [r.status for r in results],
-                "grants": seen.grant_ids if seen else [],
-                "answered_learner": answered_learner is not None,
-            },
-        ),
+    event = AuditEvent.by(
+        principal,
+        EventType.VERIFICATION_ANSWERED,
+        "answer verification",
+        learner_id=match.learner_id,
+        purpose=request.purpose,
+        object_ids=tuple(object_ids),
+        outcome=status,
+        detail={
+            "claims": [r.status for r in results],
+            "grants": seen.grant_ids if seen else [],
+            "answered_learner": answered_learner is not None,
+        },
     )
-    session.commit()
+
+    with serialised_writes(session):
+        for signal in signals:
+            raise_signal(
+                session,
+                principal,
+                signal.kind,
+                learner_id=signal.learner_id,
+                verification_id=verification_id,
+                detail=signal.detail,
+            )
+        session.connection().execute(
+            _INSERT_VERIFICATION,
+            {column: getattr(verification, column) for column in _COLUMNS},
+        )
+        append(session, event)
+        session.commit()
     log.info("verification %s answered: %s", verification_id, status)
     return verification
+
+
+_INSERT_VERIFICATION = insert(Verification)
+_COLUMNS = tuple(column.key for column in Verification.__table__.columns)
 
 
 def _payload(
