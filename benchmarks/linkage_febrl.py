@@ -29,6 +29,7 @@ from linkage_common import (
     timed,
 )
 
+from john.cli.demo_feeds import febrl_address_fields
 from john.identity import service
 
 THRESHOLD = 0.95
@@ -66,15 +67,19 @@ def person_rows(frame: pd.DataFrame, ukprn: str) -> list[dict[str, Any]]:
     return [
         {
             "source_ukprn": ukprn,
-            "source_person_ref": row.rec_id,
-            "given_name": row.given_name or None,
-            "family_name": row.surname or None,
-            "date_of_birth": _date(row.date_of_birth),
-            "postcode": row.postcode or None,
+            "source_person_ref": row["rec_id"],
+            "given_name": row["given_name"] or None,
+            "family_name": row["surname"] or None,
+            "date_of_birth": _date(row["date_of_birth"]),
+            "postcode": row["postcode"] or None,
+            **{
+                name: value or None
+                for name, value in febrl_address_fields(row).items()
+            },
             "feed_id": f"febrl4-{ukprn}",
             "row_number": index + 1,
         }
-        for index, row in enumerate(frame.itertuples(index=False))
+        for index, row in enumerate(frame.to_dict("records"))
     ]
 
 

@@ -28,10 +28,14 @@ from splink.internals.exceptions import SplinkException
 
 from john.errors import ConfigurationError, JohnError
 from john.identity import identifiers
+from john.identity.comparisons import (
+    COMPARED_FIELDS,
+    IDENTIFIER_COLUMNS,
+    prior_model,
+)
 
 log = logging.getLogger(__name__)
 
-IDENTIFIER_COLUMNS = ("uln", "upn", "ni_number", "ucas_id", "husid")
 RECORD_COLUMNS = (
     "id",
     "source_ukprn",
@@ -41,6 +45,12 @@ RECORD_COLUMNS = (
     "postcode",
     "email",
     *IDENTIFIER_COLUMNS,
+    "address_line_1",
+    "address_line_2",
+    "locality",
+    "region",
+    "other_identifier",
+    "other_identifier_scheme",
 )
 
 # Below this many records EM has too few pairs per level to converge, so the
@@ -170,7 +180,17 @@ with cleaned as (
             as postcode_compact,
         nullif(lower(trim(coalesce(email, ''))), '') as email,
         uln, upn, ni_number, ucas_id, husid,
-        given_aliases
+        given_aliases,
+        nullif(trim(regexp_replace(lower(strip_accents(coalesce(address_line_1, ''))),
+            '[^a-z0-9]+', ' ', 'g')), '') as address,
+        nullif(trim(regexp_replace(lower(strip_accents(coalesce(locality, ''))),
+            '[^a-z]+', ' ', 'g')), '') as locality,
+        nullif(regexp_replace(lower(strip_accents(coalesce(region, ''))),
+            '[^a-z]', '', 'g'), '') as region,
+        nullif(upper(regexp_replace(coalesce(other_identifier, ''), '[\\s-]', '', 'g')),
+            '') as other_id,
+        nullif(lower(trim(coalesce(other_identifier_scheme, ''))), '')
+            as other_id_scheme
     from raw_records
 )
 select
@@ -183,7 +203,16 @@ select
         then postcode_compact[:-4] end as postcode_outward,
     array_to_string(list_sort(string_split(postcode_compact, '')), '')
         as postcode_sorted,
-    email, uln, upn, ni_number, ucas_id, husid, given_aliases
+    email, uln, upn, ni_number, ucas_id, husid, given_aliases,
+    address,
+    -- The first number of line 1 is the house number in UK and FEBRL addresses.
+    nullif(regexp_extract(address, '[0-9]+'), '') as house_number,
+    nullif(trim(regexp_replace(address, '[0-9]+', '', 'g')), '') as street,
+    locality, region,
+    case when other_id_scheme is not null then other_id end as other_id,
+    case when other_id is not null then other_id_scheme end as other_id_scheme,
+    case when other_id is not null and other_id_scheme is not null
+        then other_id_scheme || ':' || other_id end as other_id_key
 from cleaned
 """.replace("{UK_POSTCODE}", UK_POSTCODE)
 
@@ -203,8 +232,9 @@ def prepare_records(
         )
     frame["given_aliases"] = frame["given_name"].map(given_name_aliases)
     frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"], errors="coerce")
-    for column in ("source_ukprn", "given_name", "family_name", "postcode", "email"):
-        frame[column] = frame[column].astype("string")
+    for column in RECORD_COLUMNS:
+        if column not in ("id", "date_of_birth", *IDENTIFIER_COLUMNS):
+            frame[column] = frame[column].astype("string")
 
     connection.register("raw_records", frame)
     connection.execute(_PREPARE_SQL)
@@ -237,176 +267,6 @@ def deterministic_edges(connection: duckdb.DuckDBPyConnection) -> list[tuple[int
     return [(int(a), int(b)) for a, b in connection.execute(sql).fetchall()]
 
 
-# --- the Splink model ------------------------------------------------------
-
-
-def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
-    import splink.comparison_level_library as cll
-
-    levels: list[Any] = [
-        cll.NullLevel(column),
-        cll.ExactMatchLevel(column, term_frequency_adjustments=True).configure(
-            m_probability=0.80, u_probability=0.004
-        ),
-        cll.CustomLevel(
-            f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
-            label_for_charts="Given and family names swapped",
-        ).configure(m_probability=0.02, u_probability=0.00001),
-        cll.CustomLevel(
-            f'jaro_winkler_similarity("{column}_l", "{other}_r") >= 0.9 '
-            f'and jaro_winkler_similarity("{other}_l", "{column}_r") >= 0.9',
-            label_for_charts="Names swapped, with a typing error",
-        ).configure(m_probability=0.01, u_probability=0.00001),
-    ]
-    if nickname:
-        levels.append(
-            cll.CustomLevel(
-                'list_has_any("given_aliases_l", "given_aliases_r")',
-                "Nickname or canonical form shared",
-                "duckdb",
-            ).configure(m_probability=0.05, u_probability=0.002)
-        )
-    levels += [
-        cll.JaroWinklerLevel(column, 0.92).configure(
-            m_probability=0.06, u_probability=0.003
-        ),
-        cll.JaroWinklerLevel(column, 0.80).configure(
-            m_probability=0.03, u_probability=0.03
-        ),
-        cll.ElseLevel().configure(m_probability=0.04, u_probability=0.96),
-    ]
-    return levels
-
-
-def _comparisons() -> list[Any]:
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    swapped_dob = (
-        'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
-        'and substr("dob_l", 5, 2) = substr("dob_r", 7, 2) '
-        'and substr("dob_l", 7, 2) = substr("dob_r", 5, 2)'
-    )
-    any_identifier_equal = " or ".join(f'"{c}_l" = "{c}_r"' for c in IDENTIFIER_COLUMNS)
-    any_identifier_differs = " or ".join(
-        f'("{c}_l" <> "{c}_r")' for c in IDENTIFIER_COLUMNS
-    )
-    return [
-        cl.CustomComparison(
-            _name_levels("given_name", "family_name", nickname=True),
-            output_column_name="given_name",
-        ),
-        cl.CustomComparison(
-            _name_levels("family_name", "given_name", nickname=False),
-            output_column_name="family_name",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("dob"),
-                cll.ExactMatchLevel("dob").configure(
-                    m_probability=0.88, u_probability=0.0001
-                ),
-                cll.CustomLevel(
-                    swapped_dob, label_for_charts="Day and month swapped"
-                ).configure(m_probability=0.02, u_probability=0.00001),
-                # Hamming distance suits the fixed YYYYMMDD form and is far
-                # cheaper in DuckDB 2 than Damerau-Levenshtein.
-                cll.CustomLevel(
-                    'hamming("dob_l", "dob_r") <= 1', "One digit differs", "duckdb"
-                ).configure(m_probability=0.06, u_probability=0.002),
-                cll.CustomLevel(
-                    'hamming("dob_l", "dob_r") <= 2', "Two digits differ", "duckdb"
-                ).configure(m_probability=0.02, u_probability=0.03),
-                cll.ElseLevel().configure(m_probability=0.02, u_probability=0.97),
-            ],
-            output_column_name="dob",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("postcode"),
-                cll.ExactMatchLevel(
-                    "postcode", term_frequency_adjustments=True
-                ).configure(m_probability=0.75, u_probability=0.001),
-                cll.LevenshteinLevel("postcode", 1).configure(
-                    m_probability=0.08, u_probability=0.005
-                ),
-                cll.ExactMatchLevel("postcode_sorted").configure(
-                    label_for_charts="Same characters in another order",
-                    m_probability=0.03,
-                    u_probability=0.001,
-                ),
-                cll.ExactMatchLevel("postcode_outward").configure(
-                    label_for_charts="Same outward code",
-                    m_probability=0.07,
-                    u_probability=0.01,
-                ),
-                cll.ElseLevel().configure(m_probability=0.10, u_probability=0.984),
-            ],
-            output_column_name="postcode",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("email"),
-                cll.ExactMatchLevel("email").configure(
-                    m_probability=0.80, u_probability=0.0001
-                ),
-                cll.JaroWinklerLevel("email", 0.88).configure(
-                    m_probability=0.08, u_probability=0.002
-                ),
-                cll.ElseLevel().configure(m_probability=0.12, u_probability=0.9979),
-            ],
-            output_column_name="email",
-        ),
-        cl.CustomComparison(
-            [
-                cll.CustomLevel(
-                    any_identifier_equal, "An identifier matches"
-                ).configure(m_probability=0.90, u_probability=0.000001),
-                cll.CustomLevel(any_identifier_differs, "Identifiers differ").configure(
-                    m_probability=0.10, u_probability=0.999999
-                ),
-                cll.ElseLevel().configure(
-                    is_null_level=True, label_for_charts="No identifier in common"
-                ),
-            ],
-            output_column_name="identifiers",
-        ),
-    ]
-
-
-def blocking_rules() -> list[Any]:
-    """Return the rules that choose candidate pairs; each is a recall path."""
-    from splink import block_on
-
-    return [
-        block_on("dob"),
-        block_on("given_name", "family_name"),
-        block_on("given_name", "birth_year"),
-        block_on("family_name", "birth_year"),
-        # Sorted characters also catch postcodes with two characters swapped.
-        block_on("given_name", "postcode_sorted"),
-        block_on("family_name", "postcode_sorted"),
-        block_on("email"),
-    ]
-
-
-def prior_model() -> dict[str, Any]:
-    """Build the untrained model: JOHN's comparisons with prior m and u values."""
-    from splink import SettingsCreator
-
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="record_id",
-        probability_two_random_records_match=0.0002,
-        comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=blocking_rules(),
-        retain_matching_columns=True,
-        retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["source_ukprn"],
-    )
-    return settings.create_settings_dict("duckdb")
-
-
 def selected_backend() -> str:
     """Return the Splink backend named by ``JOHN_LINKAGE_BACKEND`` (default duckdb)."""
     backend = os.environ.get("JOHN_LINKAGE_BACKEND", "duckdb").strip().lower()
@@ -428,16 +288,6 @@ def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -
     db_api = DuckDBAPI(connection=connection)
     records = db_api.register("prepared_records", dataset_display_name="person_records")
     return Linker(records, model, log_level=None)
-
-
-COMPARED_FIELDS = (
-    "given_name",
-    "family_name",
-    "dob",
-    "postcode",
-    "email",
-    "identifiers",
-)
 
 
 def _score_against(
@@ -489,7 +339,7 @@ def _matched_fields(row: pd.Series) -> list[str]:
     """
     fields: list[str] = []
     for name in COMPARED_FIELDS:
-        if _field_weight(row, name) <= 0:
+        if f"mw_{name}" not in row or _field_weight(row, name) <= 0:
             continue
         if name == "identifiers":
             fields += [
@@ -499,8 +349,12 @@ def _matched_fields(row: pd.Series) -> list[str]:
                 and row.get(f"{scheme}_l") == row.get(f"{scheme}_r")
             ]
         else:
-            fields.append("date_of_birth" if name == "dob" else name)
+            fields.append(_STORED_NAMES.get(name, name))
     return fields
+
+
+# Comparison output names that differ from PersonRecord's column names.
+_STORED_NAMES = {"dob": "date_of_birth", "address": "address_line_1"}
 
 
 _CANDIDATE_FILTER = """
@@ -557,6 +411,8 @@ def explain_pair(
     }
     rows = []
     for name in COMPARED_FIELDS:
+        if name not in labels:
+            continue
         gamma = int(row[f"gamma_{name}"])
         levels = [level for level in labels[name] if not level.get("is_null_level")]
         label = "missing on one side"

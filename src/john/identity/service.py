@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
 from john.errors import Conflict, InvalidInput, NotFound
-from john.identity import linkage
+from john.identity import comparisons, linkage
 from john.identity.models import (
     Learner,
     LinkageEvent,
@@ -77,7 +77,11 @@ def _load_records(session: Session) -> pd.DataFrame:
 
 
 def latest_model(session: Session) -> dict[str, Any] | None:
-    """Return the model saved by the most recent run, or None."""
+    """Return the model saved by the most recent run, or None.
+
+    A model whose comparisons differ from the current ones (saved by an
+    earlier version) counts as none, so the prior model is used instead.
+    """
     settings = session.scalars(
         select(LinkageRun.settings)
         .where(LinkageRun.finished_at.is_not(None))
@@ -86,7 +90,8 @@ def latest_model(session: Session) -> dict[str, Any] | None:
     ).first()
     if settings and settings.get("model"):
         model: dict[str, Any] = settings["model"]
-        return model
+        if comparisons.has_current_comparisons(model):
+            return model
     return None
 
 
@@ -710,19 +715,22 @@ def find_learner_candidates(
             f"identifier schemes {sorted(unknown)} are invalid; "
             f"use {', '.join(linkage.IDENTIFIER_COLUMNS)}"
         )
-    claim: dict[str, Any] = {
-        "id": -1,
-        "source_ukprn": "claim",
-        "given_name": given_name,
-        "family_name": family_name,
-        "date_of_birth": date_of_birth,
-        "postcode": postcode,
-        "email": None,
-        **{
-            scheme: (identifiers or {}).get(scheme)
-            for scheme in linkage.IDENTIFIER_COLUMNS
-        },
-    }
+    # A claim carries no address, email or identifier of another scheme.
+    claim: dict[str, Any] = dict.fromkeys(linkage.RECORD_COLUMNS)
+    claim.update(
+        {
+            "id": -1,
+            "source_ukprn": "claim",
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date_of_birth,
+            "postcode": postcode,
+            **{
+                scheme: (identifiers or {}).get(scheme)
+                for scheme in linkage.IDENTIFIER_COLUMNS
+            },
+        }
+    )
     with session_factory() as session:
         records = _load_records(session)
         learner_of = dict(
