@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from john.cli.demo_feeds import febrl_address_fields
 from john.identity import linkage, service
 from john.identity.models import PersonRecord
 from john.identity.synthetic import generate_people
@@ -34,34 +35,39 @@ def _learner_pairs(session_factory) -> set[tuple[str, str]]:
     return _pairs(groups.values())
 
 
-def _febrl_rows(path, ukprn: str, numbers: set[str]) -> list[dict]:
+def _febrl_rows(
+    path, ukprn: str, numbers: set[str], *, address: bool = False
+) -> list[dict]:
     frame = pd.read_csv(path, skipinitialspace=True, dtype=str).fillna("")
     rows = []
-    for row in frame.itertuples(index=False):
-        if re.match(r"rec-(\d+)", row.rec_id).group(1) not in numbers:
+    for row in frame.to_dict("records"):
+        if re.match(r"rec-(\d+)", row["rec_id"]).group(1) not in numbers:
             continue
         try:
-            born = datetime.strptime(row.date_of_birth, "%Y%m%d").date()
+            born = datetime.strptime(row["date_of_birth"], "%Y%m%d").date()
         except ValueError:
             born = None
+        fields = febrl_address_fields(row) if address else {}
         rows.append(
             {
                 "source_ukprn": ukprn,
-                "source_person_ref": row.rec_id,
-                "given_name": row.given_name or None,
-                "family_name": row.surname or None,
+                "source_person_ref": row["rec_id"],
+                "given_name": row["given_name"] or None,
+                "family_name": row["surname"] or None,
                 "date_of_birth": born,
-                "postcode": row.postcode or None,
+                "postcode": row["postcode"] or None,
+                **{name: value or None for name, value in fields.items()},
             }
         )
     return rows
 
 
-def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> None:
-    folder = shared_data / "febrl"
+def _link_febrl_sample(
+    folder, session_factory, add_records, *, address: bool
+) -> tuple[set, set]:
     numbers = {str(n) for n in range(0, 5000, 25)}
-    left = _febrl_rows(folder / "dataset4a.csv", "10000001", numbers)
-    right = _febrl_rows(folder / "dataset4b.csv", "10000002", numbers)
+    left = _febrl_rows(folder / "dataset4a.csv", "10000001", numbers, address=address)
+    right = _febrl_rows(folder / "dataset4b.csv", "10000002", numbers, address=address)
     add_records(*left, *right)
 
     service.run_linkage(session_factory)
@@ -72,11 +78,27 @@ def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> N
         for b in right
         if a["source_person_ref"].split("-")[1] == b["source_person_ref"].split("-")[1]
     }
-    found = _learner_pairs(session_factory)
+    return _learner_pairs(session_factory), truth
+
+
+def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> None:
+    found, truth = _link_febrl_sample(
+        shared_data / "febrl", session_factory, add_records, address=False
+    )
     hits = len(found & truth)
     assert len(truth) == 200
     assert hits / len(found) >= 0.97
     assert hits / len(truth) >= 0.85
+
+
+def test_febrl_sample_with_address(shared_data, session_factory, add_records) -> None:
+    found, truth = _link_febrl_sample(
+        shared_data / "febrl", session_factory, add_records, address=True
+    )
+    hits = len(found & truth)
+    assert len(truth) == 200
+    assert hits / len(found) >= 0.99
+    assert hits / len(truth) >= 0.98
 
 
 @pytest.mark.slow

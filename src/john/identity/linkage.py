@@ -222,10 +222,11 @@ def prepare_records(
 ) -> int:
     """Load person records into DuckDB as ``prepared_records``; return the count.
 
-    ``records`` carries the columns of :data:`RECORD_COLUMNS`. Identifiers that
-    fail their scheme's check are treated as missing.
+    ``records`` carries the columns of :data:`RECORD_COLUMNS`; a column it
+    lacks is treated as missing on every record. Identifiers that fail their
+    scheme's check are treated as missing.
     """
-    frame = records.loc[:, list(RECORD_COLUMNS)].copy()
+    frame = records.reindex(columns=list(RECORD_COLUMNS))
     for scheme in IDENTIFIER_COLUMNS:
         frame[scheme] = frame[scheme].map(
             lambda value, s=scheme: normalise_identifier(s, value)
