@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from john.cli.demo_feeds import febrl_address_fields
-from john.identity import linkage, service
+from john.identity import comparisons, linkage, service
 from john.identity.models import PersonRecord
 from john.identity.synthetic import generate_people
 
@@ -139,3 +139,22 @@ def test_training_without_dates_keeps_prior() -> None:
     assert outcome.trained is True
     assert "prior match probability kept: no agreeing pairs" in outcome.notes
     assert 0 < outcome.model["probability_two_random_records_match"] < 1
+
+
+@pytest.mark.slow
+def test_failed_em_session_keeps_comparisons() -> None:
+    # Without dates of birth the EM session blocked on them has no pairs and
+    # fails, which must not drop the date comparison from the model.
+    records = [
+        {k: v for k, v in record.items() if k != "person_key"}
+        for record in generate_people(1300, seed=3)
+        if record["source_person_ref"].endswith("-0")
+    ]
+    frame = pd.DataFrame(records)
+    frame["id"] = range(1, len(frame) + 1)
+    frame["date_of_birth"] = None
+
+    outcome = linkage.link_records(frame)
+
+    assert any(note.startswith("EM session skipped") for note in outcome.notes)
+    assert comparisons.has_current_comparisons(outcome.model)

@@ -14,10 +14,11 @@ Two thresholds split the scored pairs (``match_probability``):
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -460,11 +461,16 @@ def _train(linker: Any) -> list[str]:
         num_chunks=1,
     )
     for rule in (block_on("dob"), block_on("given_name", "family_name")):
+        # Splink 5.0.0 drops the comparisons on the rule's columns from the
+        # linker's own settings when a session starts and puts them back only
+        # when it succeeds, so a failed session would lose them for scoring.
+        before = settings.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
         except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
+            settings.core_model_settings = before
             notes.append(f"EM session skipped: {type(error).__name__}")
     return notes
 
@@ -474,37 +480,45 @@ def link_records(
     *,
     saved_model: dict[str, Any] | None = None,
     thresholds: Thresholds | None = None,
+    new_record_ids: Collection[int] | None = None,
 ) -> LinkageOutcome:
     """Find deterministic links and score candidate pairs with Splink.
 
     The model is trained on ``records`` when there are at least
     :data:`MIN_TRAINING_RECORDS`; otherwise ``saved_model`` (or the prior
-    model) is used as it is. Only pairs at or above the review threshold are
-    returned.
+    model) is used as it is. With ``new_record_ids`` the run is incremental:
+    nothing is trained, and only pairs with at least one of those records are
+    scored, against every record. Only pairs at or above the review
+    threshold are returned.
     """
     import time
 
     selected_backend()
     limits = thresholds or Thresholds()
     started = time.perf_counter()
+    incremental = new_record_ids is not None
     connection = duckdb.connect()
     try:
         count = prepare_records(connection, records)
         edges = deterministic_edges(connection)
-        if count < 2:
+        if count < 2 or (incremental and not new_record_ids):
             model = saved_model or prior_model()
             return LinkageOutcome(edges, [], model, trained=False)
 
-        train = count >= MIN_TRAINING_RECORDS
-        linker = _make_linker(
-            connection, prior_model() if train else saved_model or prior_model()
-        )
+        train = count >= MIN_TRAINING_RECORDS and not incremental
+        model = prior_model() if train else saved_model or prior_model()
+        if new_record_ids is not None:
+            _mark_new_records(connection, new_record_ids)
+            linker = _make_linker(connection, _blocking_on_new_records(model))
+        else:
+            linker = _make_linker(connection, model)
         notes = _train(linker) if train else []
         predictions = linker.inference.predict(
             threshold_match_probability=limits.review, warning_mode="never"
         )
         frame = predictions.as_pandas_dataframe()
-        model = linker.misc.save_model_to_json()
+        if train:
+            model = linker.misc.save_model_to_json()
     except (SplinkException, duckdb.Error) as error:
         # The library's message may quote row values, so only its type is kept.
         raise JohnError(
@@ -535,6 +549,37 @@ def link_records(
     return LinkageOutcome(
         edges, pairs, model, trained=train, seconds=seconds, notes=notes
     )
+
+
+def _mark_new_records(
+    connection: duckdb.DuckDBPyConnection, new_record_ids: Collection[int]
+) -> None:
+    """Add the ``is_new`` column to ``prepared_records``."""
+    ids = pd.DataFrame({"record_id": sorted(int(i) for i in new_record_ids)})
+    connection.register("new_record_ids", ids)
+    connection.execute(
+        "create or replace table prepared_records as "
+        "select p.*, p.record_id in (select record_id from new_record_ids) as is_new "
+        "from prepared_records p"
+    )
+    connection.unregister("new_record_ids")
+
+
+def _blocking_on_new_records(model: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``model`` whose blocking rules need a new record in a pair.
+
+    The join still runs over every record, but Splink compares only the pairs
+    the rule keeps, which is where the time of a run goes.
+    """
+    restricted = copy.deepcopy(model)
+    restricted["blocking_rules_to_generate_predictions"] = [
+        {
+            **rule,
+            "blocking_rule": f"({rule['blocking_rule']}) AND (l.is_new OR r.is_new)",
+        }
+        for rule in model["blocking_rules_to_generate_predictions"]
+    ]
+    return restricted
 
 
 # --- clustering ------------------------------------------------------------

@@ -127,11 +127,14 @@ def run_linkage(
     *,
     progress: Progress | None = None,
     thresholds: linkage.Thresholds | None = None,
+    incremental: bool = False,
 ) -> LinkageReport:
     """Link every person record into learners and queue uncertain pairs.
 
     ``progress`` is called with a stage name, the step and the number of
-    steps, so a face can draw a bar.
+    steps, so a face can draw a bar. ``incremental`` scores only pairs with
+    a record that has no learner yet, with the latest run's model and no
+    training; existing learners keep their records and ids.
     """
     limits = thresholds or linkage.Thresholds()
     started = time.perf_counter()
@@ -145,14 +148,29 @@ def run_linkage(
         run_id = run.id
         records = _load_records(session)
         saved_model = latest_model(session)
-    log.info("linkage run %d started over %d records", run_id, len(records))
+        new_ids = None
+        if incremental:
+            new_ids = set(
+                session.scalars(
+                    select(PersonRecord.id).where(PersonRecord.learner_id.is_(None))
+                )
+            )
+    log.info(
+        "linkage run %d started over %d records (%s)",
+        run_id,
+        len(records),
+        "full" if new_ids is None else f"incremental, {len(new_ids)} new",
+    )
 
     report_progress("scoring pairs", 1, 4)
-    outcome = linkage.link_records(records, saved_model=saved_model, thresholds=limits)
+    outcome = linkage.link_records(
+        records, saved_model=saved_model, thresholds=limits, new_record_ids=new_ids
+    )
 
     report_progress("clustering", 2, 4)
     with session_factory() as session:
-        report = _apply_outcome(session, run_id, outcome, limits)
+        new_count = None if new_ids is None else len(new_ids)
+        report = _apply_outcome(session, run_id, outcome, limits, new_count)
         session.commit()
 
     report_progress("done", 4, 4)
@@ -175,6 +193,7 @@ def _apply_outcome(
     run_id: int,
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
+    new_records: int | None,
 ) -> LinkageReport:
     records: dict[int, str | None] = dict(
         session.execute(select(PersonRecord.id, PersonRecord.learner_id)).all()
@@ -217,6 +236,8 @@ def _apply_outcome(
         "review_threshold": limits.review,
         "model_trained": outcome.trained,
         "notes": outcome.notes,
+        "incremental": new_records is not None,
+        "new_records": new_records,
         "model": outcome.model,
     }
     return LinkageReport(
