@@ -206,7 +206,7 @@ def main() -> None:
 
     print(f"records: {len(a) + len(b)}; true pairs: {len(truth)}")
     print(
-        f"Splink alone on JOHN's fields: f1={narrow.f1:.4f} "
+        f"Splink alone on names, date of birth and postcode: f1={narrow.f1:.4f} "
         f"precision={narrow.precision:.4f} recall={narrow.recall:.4f} "
         f"seconds={narrow_seconds:.2f}"
     )

@@ -194,9 +194,9 @@ FEBRL_ID_SCHEME = "febrl-soc-sec-id"
 def febrl_address_fields(row: dict[str, str]) -> dict[str, str]:
     """Map a FEBRL row's address and soc_sec_id to JOHN's person fields.
 
-    Line 1 is the street number and street, as a UK address writes them;
-    ``address_2`` (a property name) is line 2, the suburb the locality and
-    the state the region.
+    Line 1 is the street number and street, as a UK address writes them.
+    FEBRL's ``address_2`` (a property name) becomes line 2, the suburb the
+    locality and the state the region.
     """
     line_1 = " ".join(part for part in (row["street_number"], row["address_1"]) if part)
     identifier = row["soc_sec_id"]

@@ -12,8 +12,8 @@ from typing import Any
 
 IDENTIFIER_COLUMNS = ("uln", "upn", "ni_number", "ucas_id", "husid")
 
-# The comparisons' output names; staff pages and claim checks list fields in
-# this order.
+# Output names of the comparisons, in the order that staff pages and claim
+# checks list fields.
 COMPARED_FIELDS = (
     "given_name",
     "family_name",
@@ -214,7 +214,8 @@ def _address_comparisons() -> list[Any]:
         ),
         cl.CustomComparison(
             [
-                # Identifiers of different schemes say nothing about each other.
+                # Identifiers of different schemes are not comparable, so such a
+                # pair counts as missing.
                 cll.CustomLevel(
                     '"other_id_l" is null or "other_id_r" is null '
                     f"or not ({same_scheme})",

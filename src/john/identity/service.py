@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
 from john.errors import Conflict, InvalidInput, NotFound
-from john.identity import comparisons, linkage
+from john.identity import clustering, comparisons, linkage
 from john.identity.models import (
     Learner,
     LinkageEvent,
@@ -132,9 +132,9 @@ def run_linkage(
     """Link every person record into learners and queue uncertain pairs.
 
     ``progress`` is called with a stage name, the step and the number of
-    steps, so a face can draw a bar. ``incremental`` scores only pairs with
-    a record that has no learner yet, with the latest run's model and no
-    training; existing learners keep their records and ids.
+    steps, so a face can draw a bar. With ``incremental`` only pairs with a
+    record that has no learner yet are scored, with the latest run's model
+    and no training. Existing learners keep their records and ids.
     """
     limits = thresholds or linkage.Thresholds()
     started = time.perf_counter()
@@ -205,7 +205,7 @@ def _apply_outcome(
         (p for p in outcome.scored_pairs if p.match_probability >= limits.match),
         key=lambda p: -p.match_probability,
     )
-    clusters = linkage.cluster_records(
+    clusters = clustering.cluster_records(
         records.keys(),
         [
             accepted,
@@ -395,7 +395,7 @@ def _queue_reviews(
     run_id: int,
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
-    clusters: linkage.ConstrainedClusters,
+    clusters: clustering.ConstrainedClusters,
     decided: set[tuple[int, int]],
 ) -> int:
     existing = {
