@@ -40,6 +40,12 @@ def test_address_gives_house_number_and_street() -> None:
     assert row["locality"] == "bega flats"
 
 
+def test_flat_number_taken_as_house_number() -> None:
+    row = _prepared(address_line_1="Flat 3, 12 High Street")
+    assert row["house_number"] == "3"
+    assert row["street"] == "flat high street"
+
+
 def test_address_without_number_has_street() -> None:
     row = _prepared(address_line_1="Rose Cottage")
     assert row["house_number"] is None

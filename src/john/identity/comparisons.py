@@ -256,6 +256,7 @@ def blocking_rules() -> list[Any]:
         block_on("email"),
         block_on("other_id_key"),
         block_on("house_number", "street"),
+        block_on("house_number", "postcode"),
     ]
 
 

@@ -206,9 +206,10 @@ select
         as postcode_sorted,
     email, uln, upn, ni_number, ucas_id, husid, given_aliases,
     address,
-    -- The first number of line 1 is the house number in UK and FEBRL addresses.
+    -- The first number of line 1 is usually the house number; a flat number
+    -- written before it ("Flat 3, 12 High Street") is taken instead.
     nullif(regexp_extract(address, '[0-9]+'), '') as house_number,
-    nullif(trim(regexp_replace(address, '[0-9]+', '', 'g')), '') as street,
+    nullif(trim(regexp_replace(address, '[0-9]+ ?', '', 'g')), '') as street,
     locality, region,
     case when other_id_scheme is not null then other_id end as other_id,
     case when other_id is not null then other_id_scheme end as other_id_scheme,
