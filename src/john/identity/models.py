@@ -57,8 +57,8 @@ class PersonRecord(Base):
     ni_number: Mapped[str | None] = mapped_column(String(9), index=True)
     ucas_id: Mapped[str | None] = mapped_column(String(10), index=True)
     husid: Mapped[str | None] = mapped_column(String(13), index=True)
-    # The address as the GOV.UK address pattern asks for it; locality and
-    # region are the vCard and schema.org PostalAddress names of town and county.
+    # Address fields follow the GOV.UK address pattern. Locality and region
+    # are the vCard and schema.org PostalAddress names for town and county.
     address_line_1: Mapped[str | None] = mapped_column(String(200))
     address_line_2: Mapped[str | None] = mapped_column(String(200))
     locality: Mapped[str | None] = mapped_column(String(100))
