@@ -226,10 +226,12 @@ class RowValidator:
                 _IDENTIFIER_CHECKS, identifier_values, strict=True
             )
         ]
-        for name, value in zip(_ADDRESS_FIELDS, address, strict=True):
-            _check_length(name, value, problems)
-        _check_length("other_identifier", other_identifier, problems)
-        _check_length("other_identifier_scheme", other_scheme, problems)
+        # One cheap test per row; the exact limits are checked only past it.
+        if max(map(len, address)) > 100 or len(other_identifier + other_scheme) > 40:
+            for name, value in zip(_ADDRESS_FIELDS, address, strict=True):
+                _check_length(name, value, problems)
+            _check_length("other_identifier", other_identifier, problems)
+            _check_length("other_identifier_scheme", other_scheme, problems)
         # Without its scheme an identifier cannot be compared with anything.
         if other_identifier and not other_scheme:
             problems.append(
