@@ -70,6 +70,15 @@ def learner_pairs(factory: sessionmaker[Session]) -> set[tuple[str, str]]:
     return pairs_from_groups(groups.values())
 
 
+def learner_ids(factory: sessionmaker[Session]) -> dict[str, str | None]:
+    """Return each source ref's learner id."""
+    with factory() as session:
+        rows = session.execute(
+            select(PersonRecord.source_person_ref, PersonRecord.learner_id)
+        ).all()
+    return {ref: learner_id for ref, learner_id in rows}
+
+
 def score(predicted: set[tuple[Any, Any]], truth: set[tuple[Any, Any]]) -> Scores:
     """Compare predicted pairs with true pairs."""
     hits = len(predicted & truth)

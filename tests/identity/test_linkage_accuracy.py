@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from john.identity import linkage, service
+from john.cli.demo_feeds import febrl_address_fields
+from john.identity import comparisons, linkage, service
 from john.identity.models import PersonRecord
 from john.identity.synthetic import generate_people
 
@@ -34,34 +35,39 @@ def _learner_pairs(session_factory) -> set[tuple[str, str]]:
     return _pairs(groups.values())
 
 
-def _febrl_rows(path, ukprn: str, numbers: set[str]) -> list[dict]:
+def _febrl_rows(
+    path, ukprn: str, numbers: set[str], *, address: bool = False
+) -> list[dict]:
     frame = pd.read_csv(path, skipinitialspace=True, dtype=str).fillna("")
     rows = []
-    for row in frame.itertuples(index=False):
-        if re.match(r"rec-(\d+)", row.rec_id).group(1) not in numbers:
+    for row in frame.to_dict("records"):
+        if re.match(r"rec-(\d+)", row["rec_id"]).group(1) not in numbers:
             continue
         try:
-            born = datetime.strptime(row.date_of_birth, "%Y%m%d").date()
+            born = datetime.strptime(row["date_of_birth"], "%Y%m%d").date()
         except ValueError:
             born = None
+        fields = febrl_address_fields(row) if address else {}
         rows.append(
             {
                 "source_ukprn": ukprn,
-                "source_person_ref": row.rec_id,
-                "given_name": row.given_name or None,
-                "family_name": row.surname or None,
+                "source_person_ref": row["rec_id"],
+                "given_name": row["given_name"] or None,
+                "family_name": row["surname"] or None,
                 "date_of_birth": born,
-                "postcode": row.postcode or None,
+                "postcode": row["postcode"] or None,
+                **{name: value or None for name, value in fields.items()},
             }
         )
     return rows
 
 
-def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> None:
-    folder = shared_data / "febrl"
+def _link_febrl_sample(
+    folder, session_factory, add_records, *, address: bool
+) -> tuple[set, set]:
     numbers = {str(n) for n in range(0, 5000, 25)}
-    left = _febrl_rows(folder / "dataset4a.csv", "10000001", numbers)
-    right = _febrl_rows(folder / "dataset4b.csv", "10000002", numbers)
+    left = _febrl_rows(folder / "dataset4a.csv", "10000001", numbers, address=address)
+    right = _febrl_rows(folder / "dataset4b.csv", "10000002", numbers, address=address)
     add_records(*left, *right)
 
     service.run_linkage(session_factory)
@@ -72,11 +78,27 @@ def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> N
         for b in right
         if a["source_person_ref"].split("-")[1] == b["source_person_ref"].split("-")[1]
     }
-    found = _learner_pairs(session_factory)
+    return _learner_pairs(session_factory), truth
+
+
+def test_febrl_sample_links_well(shared_data, session_factory, add_records) -> None:
+    found, truth = _link_febrl_sample(
+        shared_data / "febrl", session_factory, add_records, address=False
+    )
     hits = len(found & truth)
     assert len(truth) == 200
     assert hits / len(found) >= 0.97
     assert hits / len(truth) >= 0.85
+
+
+def test_febrl_sample_with_address(shared_data, session_factory, add_records) -> None:
+    found, truth = _link_febrl_sample(
+        shared_data / "febrl", session_factory, add_records, address=True
+    )
+    hits = len(found & truth)
+    assert len(truth) == 200
+    assert hits / len(found) >= 0.99
+    assert hits / len(truth) >= 0.98
 
 
 @pytest.mark.slow
@@ -117,3 +139,22 @@ def test_training_without_dates_keeps_prior() -> None:
     assert outcome.trained is True
     assert "prior match probability kept: no agreeing pairs" in outcome.notes
     assert 0 < outcome.model["probability_two_random_records_match"] < 1
+
+
+@pytest.mark.slow
+def test_failed_em_session_keeps_comparisons() -> None:
+    # Without dates of birth the EM session blocked on them has no pairs and
+    # fails, which must not drop the date comparison from the model.
+    records = [
+        {k: v for k, v in record.items() if k != "person_key"}
+        for record in generate_people(1300, seed=3)
+        if record["source_person_ref"].endswith("-0")
+    ]
+    frame = pd.DataFrame(records)
+    frame["id"] = range(1, len(frame) + 1)
+    frame["date_of_birth"] = None
+
+    outcome = linkage.link_records(frame)
+
+    assert any(note.startswith("EM session skipped") for note in outcome.notes)
+    assert comparisons.has_current_comparisons(outcome.model)

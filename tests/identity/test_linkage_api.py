@@ -50,6 +50,38 @@ def test_post_run_returns_report(api, add_records) -> None:
     assert response.json()["learners_created"] == 1
 
 
+def test_post_incremental_run(api, session_factory, add_records) -> None:
+    add_records(person("Ada", "Lovelace", date(2001, 5, 6)))
+    api.post("/api/v1/linkage/runs")
+    add_records(person("Grace", "Hopper", date(1985, 12, 9)))
+    response = api.post("/api/v1/linkage/runs", params={"incremental": "true"})
+    assert response.status_code == 200
+    assert response.json()["learners_created"] == 1
+    with session_factory() as session:
+        assert service.list_runs(session)[0].settings["new_records"] == 1
+
+
+def test_review_detail_shows_address(api, session_factory, add_records, crowd) -> None:
+    add_records(
+        person("Ada", "Lovelace", date(2001, 5, 6), "AB1 2CD", locality="Leeds"),
+        person(
+            "Ada",
+            "Lovelace",
+            date(2001, 6, 5),
+            "ZZ9 9ZZ",
+            locality="Leeds",
+            source_ukprn="10000002",
+        ),
+    )
+    service.run_linkage(session_factory, thresholds=WIDE_REVIEW)
+    with session_factory() as session:
+        review_id = max(session.scalars(select(MatchReview.id)).all())
+    body = api.get(f"/api/v1/reviews/{review_id}").json()
+    fields = {row["field"]: row for row in body["comparison"]}
+    assert body["record_a"]["locality"] == "Leeds"
+    assert fields["locality"]["level"] == "Exact match on locality"
+
+
 def test_list_runs_after_run(api, add_records) -> None:
     add_records(person("Ada", "Lovelace", date(2001, 5, 6)))
     api.post("/api/v1/linkage/runs")

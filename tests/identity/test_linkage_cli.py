@@ -42,6 +42,17 @@ def test_link_prints_counts(runner, add_records) -> None:
     assert "learners created:     1" in result.output
 
 
+def test_link_incremental_joins_new_record(runner, add_records) -> None:
+    add_records(person("Ada", "Lovelace", date(2001, 5, 6), uln="1234567899"))
+    runner.invoke(app, ["link"])
+    add_records(person("Ada", "King", date(2001, 5, 6), uln="1234567899"))
+    result = runner.invoke(app, ["link", "--incremental"])
+    assert result.exit_code == 0
+    assert "2 records" in result.output
+    assert "deterministic links:  1" in result.output
+    assert "learners created:     0" in result.output
+
+
 def test_review_list_and_accept(runner, session_factory, add_records, crowd) -> None:
     add_records(
         person("Ada", "Lovelace", date(2001, 5, 6), "AB1 2CD"),

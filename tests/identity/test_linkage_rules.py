@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from john.errors import ConfigurationError
-from john.identity import linkage
+from john.identity import clustering, linkage
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_aliases_of_missing_name() -> None:
 
 
 def test_clusters_respect_cannot_link() -> None:
-    clusters = linkage.cluster_records(
+    clusters = clustering.cluster_records(
         [1, 2, 3], [[(1, 2)], [(2, 3)]], cannot_link=[(1, 3)]
     )
     assert clusters.find(1) == clusters.find(2)
@@ -62,7 +62,7 @@ def test_clusters_respect_cannot_link() -> None:
 
 
 def test_clusters_join_chains() -> None:
-    clusters = linkage.cluster_records([1, 2, 3, 4], [[(1, 2), (2, 3)]], [])
+    clusters = clustering.cluster_records([1, 2, 3, 4], [[(1, 2), (2, 3)]], [])
     assert sorted(map(sorted, clusters.clusters())) == [[1, 2, 3], [4]]
 
 

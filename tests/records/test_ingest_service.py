@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from john.errors import FeedError, InvalidInput, NotFound
 from john.identity.models import PersonRecord
 from john.records import pipeline, store
+from john.records.mappings import load_mapping_text
 from john.records.models import Achievement, Experience, Feed, QuarantinedRow
 from john.records.service import (
     get_feed_report,
@@ -84,6 +85,44 @@ def test_stored_values_normalised(ingest, session: Session) -> None:
     assert person.date_of_birth.isoformat() == "2001-02-03"
     assert achievement.awarded_on.isoformat() == "2019-08-20"
     assert achievement.qualification_number == "601/8830/6"
+
+
+ADDRESS_MAPPING = """
+feed_type = "achievements"
+name = "address-export"
+
+[columns]
+"Ref" = "source_person_ref"
+"Forename" = "given_name"
+"Surname" = "family_name"
+"Address line 1" = "address_line_1"
+"Address line 2" = "address_line_2"
+"Town or city" = "locality"
+"County" = "region"
+"Candidate number" = "other_identifier"
+"Number issuer" = "other_identifier_scheme"
+"Type" = "kind"
+"Title" = "title"
+"""
+
+
+def test_mapped_address_columns_stored(ingest, session: Session) -> None:
+    mapping = load_mapping_text(ADDRESS_MAPPING, "achievements", name="address")
+    content = (
+        b"Ref,Forename,Surname,Address line 1,Address line 2,Town or city,County,"
+        b"Candidate number,Number issuer,Type,Title\n"
+        b"L9,Alex,Archer,12 Pinkerton Circuit,Bega Flats,Richlands,West Yorkshire,"
+        b"40 66 625,awarding-body-a,qualification,Certificate in Science\n"
+    )
+    report = ingest(content, mapping=mapping)
+    person = session.scalars(select(PersonRecord)).one()
+    assert report.rows_accepted == 1
+    assert person.address_line_1 == "12 Pinkerton Circuit"
+    assert person.address_line_2 == "Bega Flats"
+    assert person.locality == "Richlands"
+    assert person.region == "West Yorkshire"
+    assert person.other_identifier == "40 66 625"
+    assert person.other_identifier_scheme == "awarding-body-a"
 
 
 def test_quarantine_keeps_raw_field_reason(ingest, session_factory) -> None:

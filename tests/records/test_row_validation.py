@@ -39,6 +39,41 @@ def test_valid_achievement_accepted() -> None:
     assert len(valid.row_key) == 64
 
 
+def test_address_and_other_identifier_kept() -> None:
+    row = achievement_row(
+        address_line_1="12 Pinkerton Circuit",
+        address_line_2="Bega Flats",
+        locality="Richlands",
+        region="VIC",
+        other_identifier="4066625",
+        other_identifier_scheme="candidate-number",
+    )
+    valid, problems = validate(row)
+    assert problems == []
+    assert valid is not None
+    person = dict(zip(PERSON_FIELDS, valid.person, strict=True))
+    assert person["address_line_1"] == "12 Pinkerton Circuit"
+    assert person["address_line_2"] == "Bega Flats"
+    assert person["locality"] == "Richlands"
+    assert person["region"] == "VIC"
+    assert person["other_identifier"] == "4066625"
+    assert person["other_identifier_scheme"] == "candidate-number"
+
+
+def test_missing_address_stored_as_none() -> None:
+    valid, _ = validate(achievement_row(other_identifier_scheme="unused"))
+    assert valid is not None
+    person = dict(zip(PERSON_FIELDS, valid.person, strict=True))
+    assert person["address_line_1"] is None
+    assert person["locality"] is None
+    assert person["other_identifier_scheme"] is None
+
+
+def test_other_identifier_needs_scheme() -> None:
+    found = problems_of(achievement_row(other_identifier="4066625"))
+    assert found == {"other_identifier_scheme": "is required with other_identifier"}
+
+
 def test_valid_experience_accepted() -> None:
     valid, problems = validate(experience_row(), feed_type="experiences")
     assert problems == []
@@ -74,6 +109,11 @@ def test_valid_experience_accepted() -> None:
         ("postcode", "NOT A CODE", "is not a UK postcode"),
         ("email", "alex at example", "is not an email address"),
         ("grade", "x" * 41, "is longer than 40 characters"),
+        ("address_line_1", "x" * 201, "is longer than 200 characters"),
+        ("locality", "x" * 101, "is longer than 100 characters"),
+        ("region", "x" * 101, "is longer than 100 characters"),
+        ("other_identifier", "x" * 41, "is longer than 40 characters"),
+        ("other_identifier_scheme", "x" * 41, "is longer than 40 characters"),
     ],
 )
 def test_achievement_field_rejected(field: str, value: str, message: str) -> None:

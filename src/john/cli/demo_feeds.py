@@ -186,6 +186,30 @@ def _title_case(value: str) -> str:
     return value.title() if value else ""
 
 
+# FEBRL's soc_sec_id is a seven-digit number shared by both files and mistyped
+# in some copies, so it is an identifier of its own scheme, not a checked one.
+FEBRL_ID_SCHEME = "febrl-soc-sec-id"
+
+
+def febrl_address_fields(row: dict[str, str]) -> dict[str, str]:
+    """Map a FEBRL row's address and soc_sec_id to JOHN's person fields.
+
+    Line 1 is the street number and street, as a UK address writes them.
+    FEBRL's ``address_2`` (a property name) becomes line 2, the suburb the
+    locality and the state the region.
+    """
+    line_1 = " ".join(part for part in (row["street_number"], row["address_1"]) if part)
+    identifier = row["soc_sec_id"]
+    return {
+        "address_line_1": _title_case(line_1),
+        "address_line_2": _title_case(row["address_2"]),
+        "locality": _title_case(row["suburb"]),
+        "region": row["state"].upper(),
+        "other_identifier": identifier,
+        "other_identifier_scheme": FEBRL_ID_SCHEME if identifier else "",
+    }
+
+
 def person_fields(row: dict[str, str], registers: Registers) -> dict[str, str]:
     """Map one FEBRL row to the person fields of a JOHN feed."""
     return {
@@ -194,6 +218,7 @@ def person_fields(row: dict[str, str], registers: Registers) -> dict[str, str]:
         "family_name": _title_case(row["surname"]),
         "date_of_birth": _iso_birth(row["date_of_birth"]),
         "postcode": _postcode(row["postcode"], registers),
+        **febrl_address_fields(row),
     }
 
 

@@ -28,7 +28,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(review_app, name="review")
 
 
-def link() -> None:
+def link(
+    incremental: bool = typer.Option(
+        False,
+        "--incremental",
+        help="Score only records without a learner, with the last run's model.",
+    ),
+) -> None:
     """Link every person record into learners and queue uncertain pairs."""
     factory = context.sessions()
     with Progress(
@@ -43,7 +49,7 @@ def link() -> None:
         def advance(stage: str, step: int, total: int) -> None:
             bar.update(task, description=stage, completed=step, total=total)
 
-        report = service.run_linkage(factory, progress=advance)
+        report = service.run_linkage(factory, progress=advance, incremental=incremental)
 
     out = context.console
     out.print(f"linkage run {report.run_id}: {report.records} records")

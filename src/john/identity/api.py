@@ -45,9 +45,15 @@ def request_actor(request: Request) -> str:
     response_model=LinkageReportOut,
     dependencies=[Depends(access_check("linkage"))],
 )
-def start_run(request: Request) -> LinkageReportOut:
+def start_run(
+    request: Request,
+    incremental: Annotated[
+        bool,
+        Query(description="Score only records without a learner, with no training."),
+    ] = False,
+) -> LinkageReportOut:
     """Run linkage over every person record and return the counts."""
-    report = service.run_linkage(request.app.state.sessions)
+    report = service.run_linkage(request.app.state.sessions, incremental=incremental)
     return LinkageReportOut(**report.as_dict())
 
 

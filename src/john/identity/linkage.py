@@ -14,10 +14,11 @@ Two thresholds split the scored pairs (``match_probability``):
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -28,10 +29,14 @@ from splink.internals.exceptions import SplinkException
 
 from john.errors import ConfigurationError, JohnError
 from john.identity import identifiers
+from john.identity.comparisons import (
+    COMPARED_FIELDS,
+    IDENTIFIER_COLUMNS,
+    prior_model,
+)
 
 log = logging.getLogger(__name__)
 
-IDENTIFIER_COLUMNS = ("uln", "upn", "ni_number", "ucas_id", "husid")
 RECORD_COLUMNS = (
     "id",
     "source_ukprn",
@@ -41,6 +46,12 @@ RECORD_COLUMNS = (
     "postcode",
     "email",
     *IDENTIFIER_COLUMNS,
+    "address_line_1",
+    "address_line_2",
+    "locality",
+    "region",
+    "other_identifier",
+    "other_identifier_scheme",
 )
 
 # Below this many records EM has too few pairs per level to converge, so the
@@ -170,7 +181,17 @@ with cleaned as (
             as postcode_compact,
         nullif(lower(trim(coalesce(email, ''))), '') as email,
         uln, upn, ni_number, ucas_id, husid,
-        given_aliases
+        given_aliases,
+        nullif(trim(regexp_replace(lower(strip_accents(coalesce(address_line_1, ''))),
+            '[^a-z0-9]+', ' ', 'g')), '') as address,
+        nullif(trim(regexp_replace(lower(strip_accents(coalesce(locality, ''))),
+            '[^a-z]+', ' ', 'g')), '') as locality,
+        nullif(regexp_replace(lower(strip_accents(coalesce(region, ''))),
+            '[^a-z]', '', 'g'), '') as region,
+        nullif(upper(regexp_replace(coalesce(other_identifier, ''), '[\\s-]', '', 'g')),
+            '') as other_id,
+        nullif(lower(trim(coalesce(other_identifier_scheme, ''))), '')
+            as other_id_scheme
     from raw_records
 )
 select
@@ -183,7 +204,17 @@ select
         then postcode_compact[:-4] end as postcode_outward,
     array_to_string(list_sort(string_split(postcode_compact, '')), '')
         as postcode_sorted,
-    email, uln, upn, ni_number, ucas_id, husid, given_aliases
+    email, uln, upn, ni_number, ucas_id, husid, given_aliases,
+    address,
+    -- The first number of line 1 is usually the house number; a flat number
+    -- written before it ("Flat 3, 12 High Street") is taken instead.
+    nullif(regexp_extract(address, '[0-9]+'), '') as house_number,
+    nullif(trim(regexp_replace(address, '[0-9]+ ?', '', 'g')), '') as street,
+    locality, region,
+    case when other_id_scheme is not null then other_id end as other_id,
+    case when other_id is not null then other_id_scheme end as other_id_scheme,
+    case when other_id is not null and other_id_scheme is not null
+        then other_id_scheme || ':' || other_id end as other_id_key
 from cleaned
 """.replace("{UK_POSTCODE}", UK_POSTCODE)
 
@@ -193,18 +224,20 @@ def prepare_records(
 ) -> int:
     """Load person records into DuckDB as ``prepared_records``; return the count.
 
-    ``records`` carries the columns of :data:`RECORD_COLUMNS`. Identifiers that
-    fail their scheme's check are treated as missing.
+    ``records`` carries the columns of :data:`RECORD_COLUMNS`; a column it
+    lacks is treated as missing on every record. Identifiers that fail their
+    scheme's check are treated as missing.
     """
-    frame = records.loc[:, list(RECORD_COLUMNS)].copy()
+    frame = records.reindex(columns=list(RECORD_COLUMNS))
     for scheme in IDENTIFIER_COLUMNS:
         frame[scheme] = frame[scheme].map(
             lambda value, s=scheme: normalise_identifier(s, value)
         )
     frame["given_aliases"] = frame["given_name"].map(given_name_aliases)
     frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"], errors="coerce")
-    for column in ("source_ukprn", "given_name", "family_name", "postcode", "email"):
-        frame[column] = frame[column].astype("string")
+    for column in RECORD_COLUMNS:
+        if column not in ("id", "date_of_birth", *IDENTIFIER_COLUMNS):
+            frame[column] = frame[column].astype("string")
 
     connection.register("raw_records", frame)
     connection.execute(_PREPARE_SQL)
@@ -237,176 +270,6 @@ def deterministic_edges(connection: duckdb.DuckDBPyConnection) -> list[tuple[int
     return [(int(a), int(b)) for a, b in connection.execute(sql).fetchall()]
 
 
-# --- the Splink model ------------------------------------------------------
-
-
-def _name_levels(column: str, other: str, *, nickname: bool) -> list[Any]:
-    import splink.comparison_level_library as cll
-
-    levels: list[Any] = [
-        cll.NullLevel(column),
-        cll.ExactMatchLevel(column, term_frequency_adjustments=True).configure(
-            m_probability=0.80, u_probability=0.004
-        ),
-        cll.CustomLevel(
-            f'"{column}_l" = "{other}_r" and "{other}_l" = "{column}_r"',
-            label_for_charts="Given and family names swapped",
-        ).configure(m_probability=0.02, u_probability=0.00001),
-        cll.CustomLevel(
-            f'jaro_winkler_similarity("{column}_l", "{other}_r") >= 0.9 '
-            f'and jaro_winkler_similarity("{other}_l", "{column}_r") >= 0.9',
-            label_for_charts="Names swapped, with a typing error",
-        ).configure(m_probability=0.01, u_probability=0.00001),
-    ]
-    if nickname:
-        levels.append(
-            cll.CustomLevel(
-                'list_has_any("given_aliases_l", "given_aliases_r")',
-                "Nickname or canonical form shared",
-                "duckdb",
-            ).configure(m_probability=0.05, u_probability=0.002)
-        )
-    levels += [
-        cll.JaroWinklerLevel(column, 0.92).configure(
-            m_probability=0.06, u_probability=0.003
-        ),
-        cll.JaroWinklerLevel(column, 0.80).configure(
-            m_probability=0.03, u_probability=0.03
-        ),
-        cll.ElseLevel().configure(m_probability=0.04, u_probability=0.96),
-    ]
-    return levels
-
-
-def _comparisons() -> list[Any]:
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    swapped_dob = (
-        'substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
-        'and substr("dob_l", 5, 2) = substr("dob_r", 7, 2) '
-        'and substr("dob_l", 7, 2) = substr("dob_r", 5, 2)'
-    )
-    any_identifier_equal = " or ".join(f'"{c}_l" = "{c}_r"' for c in IDENTIFIER_COLUMNS)
-    any_identifier_differs = " or ".join(
-        f'("{c}_l" <> "{c}_r")' for c in IDENTIFIER_COLUMNS
-    )
-    return [
-        cl.CustomComparison(
-            _name_levels("given_name", "family_name", nickname=True),
-            output_column_name="given_name",
-        ),
-        cl.CustomComparison(
-            _name_levels("family_name", "given_name", nickname=False),
-            output_column_name="family_name",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("dob"),
-                cll.ExactMatchLevel("dob").configure(
-                    m_probability=0.88, u_probability=0.0001
-                ),
-                cll.CustomLevel(
-                    swapped_dob, label_for_charts="Day and month swapped"
-                ).configure(m_probability=0.02, u_probability=0.00001),
-                # Hamming distance suits the fixed YYYYMMDD form and is far
-                # cheaper in DuckDB 2 than Damerau-Levenshtein.
-                cll.CustomLevel(
-                    'hamming("dob_l", "dob_r") <= 1', "One digit differs", "duckdb"
-                ).configure(m_probability=0.06, u_probability=0.002),
-                cll.CustomLevel(
-                    'hamming("dob_l", "dob_r") <= 2', "Two digits differ", "duckdb"
-                ).configure(m_probability=0.02, u_probability=0.03),
-                cll.ElseLevel().configure(m_probability=0.02, u_probability=0.97),
-            ],
-            output_column_name="dob",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("postcode"),
-                cll.ExactMatchLevel(
-                    "postcode", term_frequency_adjustments=True
-                ).configure(m_probability=0.75, u_probability=0.001),
-                cll.LevenshteinLevel("postcode", 1).configure(
-                    m_probability=0.08, u_probability=0.005
-                ),
-                cll.ExactMatchLevel("postcode_sorted").configure(
-                    label_for_charts="Same characters in another order",
-                    m_probability=0.03,
-                    u_probability=0.001,
-                ),
-                cll.ExactMatchLevel("postcode_outward").configure(
-                    label_for_charts="Same outward code",
-                    m_probability=0.07,
-                    u_probability=0.01,
-                ),
-                cll.ElseLevel().configure(m_probability=0.10, u_probability=0.984),
-            ],
-            output_column_name="postcode",
-        ),
-        cl.CustomComparison(
-            [
-                cll.NullLevel("email"),
-                cll.ExactMatchLevel("email").configure(
-                    m_probability=0.80, u_probability=0.0001
-                ),
-                cll.JaroWinklerLevel("email", 0.88).configure(
-                    m_probability=0.08, u_probability=0.002
-                ),
-                cll.ElseLevel().configure(m_probability=0.12, u_probability=0.9979),
-            ],
-            output_column_name="email",
-        ),
-        cl.CustomComparison(
-            [
-                cll.CustomLevel(
-                    any_identifier_equal, "An identifier matches"
-                ).configure(m_probability=0.90, u_probability=0.000001),
-                cll.CustomLevel(any_identifier_differs, "Identifiers differ").configure(
-                    m_probability=0.10, u_probability=0.999999
-                ),
-                cll.ElseLevel().configure(
-                    is_null_level=True, label_for_charts="No identifier in common"
-                ),
-            ],
-            output_column_name="identifiers",
-        ),
-    ]
-
-
-def blocking_rules() -> list[Any]:
-    """Return the rules that choose candidate pairs; each is a recall path."""
-    from splink import block_on
-
-    return [
-        block_on("dob"),
-        block_on("given_name", "family_name"),
-        block_on("given_name", "birth_year"),
-        block_on("family_name", "birth_year"),
-        # Sorted characters also catch postcodes with two characters swapped.
-        block_on("given_name", "postcode_sorted"),
-        block_on("family_name", "postcode_sorted"),
-        block_on("email"),
-    ]
-
-
-def prior_model() -> dict[str, Any]:
-    """Build the untrained model: JOHN's comparisons with prior m and u values."""
-    from splink import SettingsCreator
-
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="record_id",
-        probability_two_random_records_match=0.0002,
-        comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=blocking_rules(),
-        retain_matching_columns=True,
-        retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["source_ukprn"],
-    )
-    return settings.create_settings_dict("duckdb")
-
-
 def selected_backend() -> str:
     """Return the Splink backend named by ``JOHN_LINKAGE_BACKEND`` (default duckdb)."""
     backend = os.environ.get("JOHN_LINKAGE_BACKEND", "duckdb").strip().lower()
@@ -428,16 +291,6 @@ def _make_linker(connection: duckdb.DuckDBPyConnection, model: dict[str, Any]) -
     db_api = DuckDBAPI(connection=connection)
     records = db_api.register("prepared_records", dataset_display_name="person_records")
     return Linker(records, model, log_level=None)
-
-
-COMPARED_FIELDS = (
-    "given_name",
-    "family_name",
-    "dob",
-    "postcode",
-    "email",
-    "identifiers",
-)
 
 
 def _score_against(
@@ -489,7 +342,7 @@ def _matched_fields(row: pd.Series) -> list[str]:
     """
     fields: list[str] = []
     for name in COMPARED_FIELDS:
-        if _field_weight(row, name) <= 0:
+        if f"mw_{name}" not in row or _field_weight(row, name) <= 0:
             continue
         if name == "identifiers":
             fields += [
@@ -499,8 +352,12 @@ def _matched_fields(row: pd.Series) -> list[str]:
                 and row.get(f"{scheme}_l") == row.get(f"{scheme}_r")
             ]
         else:
-            fields.append("date_of_birth" if name == "dob" else name)
+            fields.append(_STORED_NAMES.get(name, name))
     return fields
+
+
+# Comparison output names that differ from PersonRecord's column names.
+_STORED_NAMES = {"dob": "date_of_birth", "address": "address_line_1"}
 
 
 _CANDIDATE_FILTER = """
@@ -557,6 +414,8 @@ def explain_pair(
     }
     rows = []
     for name in COMPARED_FIELDS:
+        if name not in labels:
+            continue
         gamma = int(row[f"gamma_{name}"])
         levels = [level for level in labels[name] if not level.get("is_null_level")]
         label = "missing on one side"
@@ -603,11 +462,16 @@ def _train(linker: Any) -> list[str]:
         num_chunks=1,
     )
     for rule in (block_on("dob"), block_on("given_name", "family_name")):
+        # Splink 5.0.0 drops the comparisons on the rule's columns from the
+        # linker's own settings when a session starts and puts them back only
+        # when it succeeds, so a failed session would lose them for scoring.
+        before = settings.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
         except (SplinkException, ValueError, ZeroDivisionError, duckdb.Error) as error:
+            settings.core_model_settings = before
             notes.append(f"EM session skipped: {type(error).__name__}")
     return notes
 
@@ -617,37 +481,45 @@ def link_records(
     *,
     saved_model: dict[str, Any] | None = None,
     thresholds: Thresholds | None = None,
+    new_record_ids: Collection[int] | None = None,
 ) -> LinkageOutcome:
     """Find deterministic links and score candidate pairs with Splink.
 
     The model is trained on ``records`` when there are at least
     :data:`MIN_TRAINING_RECORDS`; otherwise ``saved_model`` (or the prior
-    model) is used as it is. Only pairs at or above the review threshold are
-    returned.
+    model) is used as it is. With ``new_record_ids`` the run is incremental:
+    nothing is trained, and only pairs with at least one of those records are
+    scored, against every record. Only pairs at or above the review
+    threshold are returned.
     """
     import time
 
     selected_backend()
     limits = thresholds or Thresholds()
     started = time.perf_counter()
+    incremental = new_record_ids is not None
     connection = duckdb.connect()
     try:
         count = prepare_records(connection, records)
         edges = deterministic_edges(connection)
-        if count < 2:
+        if count < 2 or (incremental and not new_record_ids):
             model = saved_model or prior_model()
             return LinkageOutcome(edges, [], model, trained=False)
 
-        train = count >= MIN_TRAINING_RECORDS
-        linker = _make_linker(
-            connection, prior_model() if train else saved_model or prior_model()
-        )
+        train = count >= MIN_TRAINING_RECORDS and not incremental
+        model = prior_model() if train else saved_model or prior_model()
+        if new_record_ids is not None:
+            _mark_new_records(connection, new_record_ids)
+            linker = _make_linker(connection, _blocking_on_new_records(model))
+        else:
+            linker = _make_linker(connection, model)
         notes = _train(linker) if train else []
         predictions = linker.inference.predict(
             threshold_match_probability=limits.review, warning_mode="never"
         )
         frame = predictions.as_pandas_dataframe()
-        model = linker.misc.save_model_to_json()
+        if train:
+            model = linker.misc.save_model_to_json()
     except (SplinkException, duckdb.Error) as error:
         # The library's message may quote row values, so only its type is kept.
         raise JohnError(
@@ -680,69 +552,32 @@ def link_records(
     )
 
 
-# --- clustering ------------------------------------------------------------
+def _mark_new_records(
+    connection: duckdb.DuckDBPyConnection, new_record_ids: Collection[int]
+) -> None:
+    """Add the ``is_new`` column to ``prepared_records``."""
+    ids = pd.DataFrame({"record_id": sorted(int(i) for i in new_record_ids)})
+    connection.register("new_record_ids", ids)
+    connection.execute(
+        "create or replace table prepared_records as "
+        "select p.*, p.record_id in (select record_id from new_record_ids) as is_new "
+        "from prepared_records p"
+    )
+    connection.unregister("new_record_ids")
 
 
-class ConstrainedClusters:
-    """Union-find over record ids that refuses unions breaking a cannot-link pair.
+def _blocking_on_new_records(model: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``model`` whose blocking rules need a new record in a pair.
 
-    Edges are added strongest first, so a staff rejection outranks any chain of
-    weaker links that would otherwise join the two records.
+    The join still runs over every record, but Splink compares only the pairs
+    the rule keeps, which is where the time of a run goes.
     """
-
-    def __init__(
-        self, record_ids: Iterable[int], cannot_link: Iterable[tuple[int, int]]
-    ):
-        self._parent: dict[int, int] = {}
-        self._members: dict[int, set[int]] = {}
-        self._forbidden: dict[int, set[int]] = {}
-        for record_id in record_ids:
-            self._parent[record_id] = record_id
-            self._members[record_id] = {record_id}
-            self._forbidden[record_id] = set()
-        for a, b in cannot_link:
-            if a in self._parent and b in self._parent:
-                self._forbidden[a].add(b)
-                self._forbidden[b].add(a)
-
-    def find(self, record_id: int) -> int:
-        """Return the root of the cluster holding ``record_id``."""
-        root = record_id
-        while self._parent[root] != root:
-            root = self._parent[root]
-        while self._parent[record_id] != root:
-            self._parent[record_id], record_id = root, self._parent[record_id]
-        return root
-
-    def union(self, a: int, b: int) -> bool:
-        """Join the clusters of ``a`` and ``b``; return False if forbidden or absent."""
-        if a not in self._parent or b not in self._parent:
-            return False
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a == root_b:
-            return True
-        if self._forbidden[root_a] & self._members[root_b]:
-            return False
-        if len(self._members[root_a]) < len(self._members[root_b]):
-            root_a, root_b = root_b, root_a
-        self._parent[root_b] = root_a
-        self._members[root_a] |= self._members.pop(root_b)
-        self._forbidden[root_a] |= self._forbidden.pop(root_b)
-        return True
-
-    def clusters(self) -> list[set[int]]:
-        """Return the clusters, each a set of record ids."""
-        return [set(members) for members in self._members.values()]
-
-
-def cluster_records(
-    record_ids: Iterable[int],
-    edge_groups: Sequence[Iterable[tuple[int, int]]],
-    cannot_link: Iterable[tuple[int, int]],
-) -> ConstrainedClusters:
-    """Cluster records over groups of edges, strongest group first."""
-    clusters = ConstrainedClusters(record_ids, cannot_link)
-    for group in edge_groups:
-        for a, b in group:
-            clusters.union(a, b)
-    return clusters
+    restricted = copy.deepcopy(model)
+    restricted["blocking_rules_to_generate_predictions"] = [
+        {
+            **rule,
+            "blocking_rule": f"({rule['blocking_rule']}) AND (l.is_new OR r.is_new)",
+        }
+        for rule in model["blocking_rules_to_generate_predictions"]
+    ]
+    return restricted

@@ -57,6 +57,16 @@ class PersonRecord(Base):
     ni_number: Mapped[str | None] = mapped_column(String(9), index=True)
     ucas_id: Mapped[str | None] = mapped_column(String(10), index=True)
     husid: Mapped[str | None] = mapped_column(String(13), index=True)
+    # Address fields follow the GOV.UK address pattern. Locality and region
+    # are the vCard and schema.org PostalAddress names for town and county.
+    address_line_1: Mapped[str | None] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    locality: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    # A person identifier outside the validated schemes (a candidate number,
+    # another country's national number), compared only within its scheme.
+    other_identifier: Mapped[str | None] = mapped_column(String(40))
+    other_identifier_scheme: Mapped[str | None] = mapped_column(String(40))
     learner_id: Mapped[str | None] = mapped_column(
         ForeignKey("learners.id"), index=True, nullable=True
     )

@@ -76,6 +76,12 @@ class PersonRecordOut(BaseModel):
     ni_number: str | None
     ucas_id: str | None
     husid: str | None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    locality: str | None = None
+    region: str | None = None
+    other_identifier: str | None = None
+    other_identifier_scheme: str | None = None
     learner_id: str | None
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from john.db import new_public_id, utcnow
 from john.errors import Conflict, InvalidInput, NotFound
-from john.identity import linkage
+from john.identity import clustering, comparisons, linkage
 from john.identity.models import (
     Learner,
     LinkageEvent,
@@ -77,7 +77,11 @@ def _load_records(session: Session) -> pd.DataFrame:
 
 
 def latest_model(session: Session) -> dict[str, Any] | None:
-    """Return the model saved by the most recent run, or None."""
+    """Return the model saved by the most recent run, or None.
+
+    A model whose comparisons differ from the current ones (saved by an
+    earlier version) counts as none, so the prior model is used instead.
+    """
     settings = session.scalars(
         select(LinkageRun.settings)
         .where(LinkageRun.finished_at.is_not(None))
@@ -86,7 +90,8 @@ def latest_model(session: Session) -> dict[str, Any] | None:
     ).first()
     if settings and settings.get("model"):
         model: dict[str, Any] = settings["model"]
-        return model
+        if comparisons.has_current_comparisons(model):
+            return model
     return None
 
 
@@ -122,11 +127,14 @@ def run_linkage(
     *,
     progress: Progress | None = None,
     thresholds: linkage.Thresholds | None = None,
+    incremental: bool = False,
 ) -> LinkageReport:
     """Link every person record into learners and queue uncertain pairs.
 
     ``progress`` is called with a stage name, the step and the number of
-    steps, so a face can draw a bar.
+    steps, so a face can draw a bar. With ``incremental`` only pairs with a
+    record that has no learner yet are scored, with the latest run's model
+    and no training. Existing learners keep their records and ids.
     """
     limits = thresholds or linkage.Thresholds()
     started = time.perf_counter()
@@ -140,14 +148,29 @@ def run_linkage(
         run_id = run.id
         records = _load_records(session)
         saved_model = latest_model(session)
-    log.info("linkage run %d started over %d records", run_id, len(records))
+        new_ids = None
+        if incremental:
+            new_ids = set(
+                session.scalars(
+                    select(PersonRecord.id).where(PersonRecord.learner_id.is_(None))
+                )
+            )
+    log.info(
+        "linkage run %d started over %d records (%s)",
+        run_id,
+        len(records),
+        "full" if new_ids is None else f"incremental, {len(new_ids)} new",
+    )
 
     report_progress("scoring pairs", 1, 4)
-    outcome = linkage.link_records(records, saved_model=saved_model, thresholds=limits)
+    outcome = linkage.link_records(
+        records, saved_model=saved_model, thresholds=limits, new_record_ids=new_ids
+    )
 
     report_progress("clustering", 2, 4)
     with session_factory() as session:
-        report = _apply_outcome(session, run_id, outcome, limits)
+        new_count = None if new_ids is None else len(new_ids)
+        report = _apply_outcome(session, run_id, outcome, limits, new_count)
         session.commit()
 
     report_progress("done", 4, 4)
@@ -170,6 +193,7 @@ def _apply_outcome(
     run_id: int,
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
+    new_records: int | None,
 ) -> LinkageReport:
     records: dict[int, str | None] = dict(
         session.execute(select(PersonRecord.id, PersonRecord.learner_id)).all()
@@ -181,7 +205,7 @@ def _apply_outcome(
         (p for p in outcome.scored_pairs if p.match_probability >= limits.match),
         key=lambda p: -p.match_probability,
     )
-    clusters = linkage.cluster_records(
+    clusters = clustering.cluster_records(
         records.keys(),
         [
             accepted,
@@ -212,6 +236,8 @@ def _apply_outcome(
         "review_threshold": limits.review,
         "model_trained": outcome.trained,
         "notes": outcome.notes,
+        "incremental": new_records is not None,
+        "new_records": new_records,
         "model": outcome.model,
     }
     return LinkageReport(
@@ -369,7 +395,7 @@ def _queue_reviews(
     run_id: int,
     outcome: linkage.LinkageOutcome,
     limits: linkage.Thresholds,
-    clusters: linkage.ConstrainedClusters,
+    clusters: clustering.ConstrainedClusters,
     decided: set[tuple[int, int]],
 ) -> int:
     existing = {
@@ -710,19 +736,22 @@ def find_learner_candidates(
             f"identifier schemes {sorted(unknown)} are invalid; "
             f"use {', '.join(linkage.IDENTIFIER_COLUMNS)}"
         )
-    claim: dict[str, Any] = {
-        "id": -1,
-        "source_ukprn": "claim",
-        "given_name": given_name,
-        "family_name": family_name,
-        "date_of_birth": date_of_birth,
-        "postcode": postcode,
-        "email": None,
-        **{
-            scheme: (identifiers or {}).get(scheme)
-            for scheme in linkage.IDENTIFIER_COLUMNS
-        },
-    }
+    # A claim carries no address, email or identifier of another scheme.
+    claim: dict[str, Any] = dict.fromkeys(linkage.RECORD_COLUMNS)
+    claim.update(
+        {
+            "id": -1,
+            "source_ukprn": "claim",
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date_of_birth,
+            "postcode": postcode,
+            **{
+                scheme: (identifiers or {}).get(scheme)
+                for scheme in linkage.IDENTIFIER_COLUMNS
+            },
+        }
+    )
     with session_factory() as session:
         records = _load_records(session)
         learner_of = dict(

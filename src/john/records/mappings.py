@@ -37,6 +37,12 @@ PERSON_FIELDS: tuple[str, ...] = (
     "ni_number",
     "ucas_id",
     "husid",
+    "address_line_1",
+    "address_line_2",
+    "locality",
+    "region",
+    "other_identifier",
+    "other_identifier_scheme",
 )
 
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {

@@ -37,6 +37,12 @@ MAX_LENGTHS: dict[str, int] = {
     "given_name": 200,
     "family_name": 200,
     "email": 320,
+    "address_line_1": 200,
+    "address_line_2": 200,
+    "locality": 100,
+    "region": 100,
+    "other_identifier": 40,
+    "other_identifier_scheme": 40,
     "level": 40,
     "grade": 40,
     "awarding_body": 300,
@@ -60,6 +66,7 @@ _IDENTIFIER_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("ucas_id", identifiers.validate_ucas_personal_id),
     ("husid", identifiers.validate_husid),
 )
+_ADDRESS_FIELDS = ("address_line_1", "address_line_2", "locality", "region")
 CODE_CACHE_SIZE = 100_000
 
 
@@ -178,7 +185,10 @@ class RowValidator:
     def _person(
         self, values: list[str], record_date: date | None, problems: list
     ) -> tuple[Any, ...]:
-        ref, given, family, birth_text, postcode, email, *identifier_values = values
+        ref, given, family, birth_text, postcode, email = values[:6]
+        identifier_values = values[6:11]
+        address = values[11:15]
+        other_identifier, other_scheme = values[15:17]
         if not ref:
             problems.append(FieldProblem("source_person_ref", "is required"))
         elif len(ref) > 100:
@@ -216,6 +226,19 @@ class RowValidator:
                 _IDENTIFIER_CHECKS, identifier_values, strict=True
             )
         ]
+        # One cheap test per row; the exact limits are checked only past it.
+        if max(map(len, address)) > 100 or len(other_identifier + other_scheme) > 40:
+            for name, value in zip(_ADDRESS_FIELDS, address, strict=True):
+                _check_length(name, value, problems)
+            _check_length("other_identifier", other_identifier, problems)
+            _check_length("other_identifier_scheme", other_scheme, problems)
+        # Without its scheme an identifier cannot be compared with anything.
+        if other_identifier and not other_scheme:
+            problems.append(
+                FieldProblem(
+                    "other_identifier_scheme", "is required with other_identifier"
+                )
+            )
         return (
             ref,
             given or None,
@@ -224,6 +247,9 @@ class RowValidator:
             postcode_value,
             email or None,
             *checked,
+            *(value or None for value in address),
+            other_identifier or None,
+            other_scheme if other_identifier else None,
         )
 
     def _kind(self, value: str, problems: list) -> str:

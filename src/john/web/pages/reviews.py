@@ -30,6 +30,9 @@ FIELD_LABELS = {
     "postcode": "Postcode",
     "email": "Email",
     "identifiers": "Identifiers",
+    "address": "Address line 1",
+    "locality": "Town or city, county",
+    "other_identifier": "Other identifier",
     "overall": "Overall",
 }
 
@@ -79,6 +82,12 @@ def review_page(
                 ("NI number", "ni_number"),
                 ("UCAS Personal ID", "ucas_id"),
                 ("HUSID", "husid"),
+                ("Address line 1", "address_line_1"),
+                ("Address line 2", "address_line_2"),
+                ("Town or city", "locality"),
+                ("County or region", "region"),
+                ("Other identifier", "other_identifier"),
+                ("Other identifier scheme", "other_identifier_scheme"),
                 ("Learner", "learner_id"),
             ],
         },
