@@ -95,9 +95,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # The server runs sync handlers on up to 40 threads. Connections
             # past the pool size are closed on return and opened again, which
-            # repeats the PRAGMAs on every request under load.
-            kwargs.setdefault("pool_size", 20)
-            kwargs.setdefault("max_overflow", 30)
+            # repeats the PRAGMAs on every request under load. A caller that
+            # names its own pool class (the feed writer's NullPool) keeps it.
+            if "poolclass" not in kwargs:
+                kwargs.setdefault("pool_size", 20)
+                kwargs.setdefault("max_overflow", 30)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
