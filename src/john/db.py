@@ -19,7 +19,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from john.errors import ConfigurationError, StoreUnavailable
+from john.errors import ConfigurationError, InvalidInput, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ NAMING_CONVENTION = {
 }
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# SQLite and PostgreSQL read LIMIT and OFFSET as signed 64-bit integers.
+MAX_ROW_OFFSET = 2**63 - 1
 
 
 class Base(DeclarativeBase):
@@ -105,6 +108,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine``."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def page_offset(page: int, per_page: int) -> int:
+    """Return the row offset of a page numbered from 1.
+
+    Raises InvalidInput when the offset is past what the store can take.
+    """
+    offset = (page - 1) * per_page
+    if offset > MAX_ROW_OFFSET:
+        raise InvalidInput(
+            f"page {page} is out of range; ask for a page from 1 to the last page"
+        )
+    return offset
 
 
 @contextmanager

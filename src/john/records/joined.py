@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from john.db import MAX_ROW_OFFSET
 from john.errors import InvalidInput, NotFound
 from john.identity.models import Learner, PersonRecord
 from john.records.models import Achievement, Experience
@@ -450,8 +451,10 @@ def _owner_column() -> ColumnElement[str]:
 def _check_paging(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}")
-    if offset < 0:
-        raise InvalidInput(f"offset {offset} is negative; use 0 or more")
+    if not 0 <= offset <= MAX_ROW_OFFSET:
+        raise InvalidInput(
+            f"offset {offset} is out of range; use 0 to {MAX_ROW_OFFSET}"
+        )
 
 
 def _name_condition(session: Session, text: str) -> ColumnElement[bool]:
