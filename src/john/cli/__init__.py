@@ -14,7 +14,7 @@ import sys
 import typer
 
 from john.cli.context import console_error
-from john.errors import JohnError, UserError
+from john.errors import JohnError, StoreUnavailable, UserError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def main() -> None:
         for problem in error.problems[:20]:
             where = f"row {problem.row}, " if problem.row is not None else ""
             console_error(f"  {where}{problem.field}: {problem.message}")
+        sys.exit(error.exit_code)
+    except StoreUnavailable as error:
+        console_error(f"error: store unavailable: {error}")
         sys.exit(error.exit_code)
     except JohnError as error:
         log.exception("command failed")
