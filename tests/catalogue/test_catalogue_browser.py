@@ -139,7 +139,7 @@ def test_curator_edits_service(page: Any) -> None:
     assert page.get_by_role("heading", name="Digital skills cafe", level=1).is_visible()
     assert page.get_by_role("status").inner_text() == "Your changes have been saved."
     history = page.get_by_role("table", name="Changes to this service")
-    assert "curator" in history.inner_text()
+    assert "user:" in history.inner_text()
 
 
 def test_course_funding_check(page: Any, session: Session) -> None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from john.auth.deps import require
+from john.auth.deps import current_principal, require
 from john.catalogue import duplicates, funding, service
 from john.catalogue.api import request_geocoder
 from john.catalogue.models import (
@@ -30,14 +30,20 @@ from john.catalogue.schemas import ServiceInput
 from john.catalogue.search import DAY_CODES, DAY_NAMES, DELIVERY_MODES, SearchQuery
 from john.catalogue.search import search as run_search
 from john.deps import DatabaseId
-from john.errors import UserError
+from john.errors import Forbidden, UserError
 from john.web.deps import get_session
 from john.web.templating import templates
 
 router = APIRouter(prefix="/catalogue", include_in_schema=False)
 SessionDep = Annotated[Session, Depends(get_session)]
-CURATOR = "curator"
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
+
+
+def _actor(request: Request) -> str:
+    principal = current_principal(request)
+    if principal is None:
+        raise Forbidden("sign in as a curator to change the catalogue")
+    return principal.actor
 
 
 def _render(
@@ -228,7 +234,7 @@ def create_service_page(
     )
     if data is not None:
         try:
-            created = service.save_service(session, data, CURATOR)
+            created = service.save_service(session, data, _actor(request))
             session.commit()
             return RedirectResponse(f"/catalogue/services/{created.id}", 303)
         except UserError as error:
@@ -316,7 +322,7 @@ def edit_service_page(
     )
     if data is not None:
         try:
-            service.save_service(session, data, CURATOR, service_id)
+            service.save_service(session, data, _actor(request), service_id)
             session.commit()
             return RedirectResponse(f"/catalogue/services/{service_id}?saved=1", 303)
         except UserError as error:
@@ -436,10 +442,13 @@ def duplicates_page(request: Request, session: SessionDep) -> HTMLResponse:
     dependencies=[Depends(require(roles=("curator", "administrator")))],
 )
 def decide_duplicate_page(
-    candidate_id: DatabaseId, session: SessionDep, decision: FormText = ""
+    request: Request,
+    candidate_id: DatabaseId,
+    session: SessionDep,
+    decision: FormText = "",
 ) -> Response:
     """Record the curator's decision and return to the list."""
-    duplicates.decide(session, candidate_id, decision, CURATOR)
+    duplicates.decide(session, candidate_id, decision, _actor(request))
     session.commit()
     return RedirectResponse("/catalogue/duplicates", 303)
 
