@@ -8,15 +8,12 @@ and nothing of the feed is stored.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run_john
 from sqlalchemy import Engine, event, func, select, text
 
-import john
 from john.db import make_engine, make_session_factory, migrate
 from john.errors import StoreUnavailable
 from john.records.models import Achievement, Feed
@@ -29,21 +26,6 @@ ROW = "QA{n},Zelphine,Quorrabar,2001-02-03,award,Certificate {n} in Things,2019-
 def feed_bytes(rows: int) -> bytes:
     lines = [HEADER, *(ROW.format(n=n) for n in range(rows))]
     return "\n".join(lines).encode() + b"\n"
-
-
-def run_john(environment: dict[str, str], *arguments: str):
-    return subprocess.run(
-        [sys.executable, "-c", "from john.cli import main; main()", *arguments],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(Path(john.__file__).resolve().parents[1]),
-            "COLUMNS": "200",
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def sqlite_store(tmp_path: Path) -> Engine:
