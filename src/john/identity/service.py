@@ -471,15 +471,24 @@ def decide_review(
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is invalid; use accept or reject")
     with session_factory() as session:
+        # Claim the review with one conditional UPDATE before reading it, so
+        # two concurrent decisions cannot both apply: the second waits for
+        # the first's write lock and then matches no pending row.
+        claimed = session.execute(
+            update(MatchReview)
+            .where(MatchReview.id == review_id, MatchReview.status == "pending")
+            .values(
+                status="accepted" if decision == "accept" else "rejected",
+                decided_by=actor,
+                decided_at=utcnow(),
+            )
+        )
         review = get_review(session, review_id)
-        if review.status != "pending":
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
                 f"match review {review_id} is already {review.status}; "
                 "decisions are final, split the record instead"
             )
-        review.status = "accepted" if decision == "accept" else "rejected"
-        review.decided_by = actor
-        review.decided_at = utcnow()
         if decision == "accept":
             _apply_accept(session, review, actor, reason)
         else:
