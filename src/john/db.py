@@ -135,6 +135,16 @@ def page_offset(page: int, per_page: int) -> int:
     return offset
 
 
+def check_window(limit: int, offset: int, max_limit: int) -> None:
+    """Raise InvalidInput unless ``limit`` and ``offset`` select a valid page."""
+    if not 1 <= limit <= max_limit:
+        raise InvalidInput(f"limit {limit} is out of range; use 1 to {max_limit}")
+    if not 0 <= offset <= MAX_ROW_OFFSET:
+        raise InvalidInput(
+            f"offset {offset} is out of range; use 0 to {MAX_ROW_OFFSET}"
+        )
+
+
 # Parts of SQLite's and psycopg 3's messages that mean the store itself cannot
 # be used, each with what the operator should do about it.
 _CONNECT_FIX = "check JOHN_DATABASE_URL and that the database server is running"
