@@ -37,6 +37,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # SQLite and PostgreSQL read LIMIT and OFFSET as signed 64-bit integers.
 MAX_ROW_OFFSET = 2**63 - 1
+# Integer keys are 32-bit on PostgreSQL.
+MAX_INTEGER_KEY = 2**31 - 1
 
 
 class Base(DeclarativeBase):
