@@ -386,6 +386,13 @@ def search_learners(
     """
     text = " ".join(query.split())
     check_window(limit, offset, MAX_LIMIT)
+    # PostgreSQL cannot compare text holding NUL, and no name or identifier
+    # holds a control character, so both stores reject them alike.
+    if any(not character.isprintable() for character in text):
+        raise InvalidInput(
+            f"search {query!r} contains control characters; enter letters of a "
+            "name or a full identifier"
+        )
     if len(text) < MIN_NAME_QUERY:
         raise InvalidInput(
             f"search {query!r} is too short; enter at least {MIN_NAME_QUERY} "
