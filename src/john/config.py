@@ -6,8 +6,9 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from john.errors import ConfigurationError
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
         description="Folder with the public reference files (registers, FEBRL).",
     )
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     log_json: bool = False
     slow_request_ms: int = 500
@@ -95,9 +96,23 @@ def load_settings(config_file: Path | None = None) -> Settings:
             raise ConfigurationError(
                 f"configuration file {path} is not TOML: {exc}"
             ) from exc
-    from_env = Settings()
-    merged = {**values, **from_env.model_dump(exclude_unset=True)}
-    return Settings(**merged)
+    try:
+        from_env = Settings()
+        merged = {**values, **from_env.model_dump(exclude_unset=True)}
+        return Settings(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(_setting_problem(error) for error in exc.errors())
+        raise ConfigurationError(
+            f"invalid setting {problems}; correct the environment variable"
+            + (f" or {path}" if path is not None else "")
+        ) from None
+
+
+def _setting_problem(error: Any) -> str:
+    name = "JOHN_" + "_".join(map(str, error["loc"])).upper()
+    # A secret's value stays out of the message, which may reach a log.
+    value = "" if "SECRET" in name else f"={str(error['input'])[:40]!r}"
+    return f"{name}{value}: {error['msg']}"
 
 
 @lru_cache(maxsize=1)

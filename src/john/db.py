@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -17,11 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from john.errors import ConfigurationError, StoreUnavailable
+from john.errors import ConfigurationError, InvalidInput, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ NAMING_CONVENTION = {
 }
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# SQLite and PostgreSQL read LIMIT and OFFSET as signed 64-bit integers.
+MAX_ROW_OFFSET = 2**63 - 1
+# Integer keys are 32-bit on PostgreSQL.
+MAX_INTEGER_KEY = 2**31 - 1
 
 
 class Base(DeclarativeBase):
@@ -92,7 +99,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _make_store_folder(Path(path).parent)
             # The server runs sync handlers on up to 40 threads. Connections
             # past the pool size are closed on return and opened again, which
             # repeats the PRAGMAs on every request under load. A caller that
@@ -109,6 +116,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         f"database URL scheme in {url.split(':', 1)[0]!r} is not supported; "
         "use sqlite:///PATH or postgresql://USER@HOST/DB"
     )
+
+
+def _make_store_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot create the store's folder {folder} ({error.strerror}); set "
+            "JOHN_DATA_DIR to a writable folder"
+        ) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -146,14 +163,73 @@ def serialised_writes(session: Session) -> Iterator[None]:
         yield
 
 
+def page_offset(page: int, per_page: int) -> int:
+    """Return the row offset of a page numbered from 1.
+
+    Raises InvalidInput when the offset is past what the store can take.
+    """
+    offset = (page - 1) * per_page
+    if offset > MAX_ROW_OFFSET:
+        raise InvalidInput(
+            f"page {page} is out of range; ask for a page from 1 to the last page"
+        )
+    return offset
+
+
+def check_window(limit: int, offset: int, max_limit: int) -> None:
+    """Raise InvalidInput unless ``limit`` and ``offset`` select a valid page."""
+    if not 1 <= limit <= max_limit:
+        raise InvalidInput(f"limit {limit} is out of range; use 1 to {max_limit}")
+    if not 0 <= offset <= MAX_ROW_OFFSET:
+        raise InvalidInput(
+            f"offset {offset} is out of range; use 0 to {MAX_ROW_OFFSET}"
+        )
+
+
+# Parts of SQLite's and psycopg 3's messages that mean the store itself cannot
+# be used, each with what the operator should do about it.
+_CONNECT_FIX = "check JOHN_DATABASE_URL and that the database server is running"
+_STORE_FAILURES = (
+    ("database is locked", "another process holds the write lock; try again"),
+    ("database or disk is full", "free space on the store's disk, then try again"),
+    ("readonly database", "make the data folder writable, or set JOHN_DATA_DIR"),
+    ("unable to open database file", "set JOHN_DATA_DIR to a writable folder"),
+    ("disk I/O error", "check the disk that holds the store"),
+    ("could not connect", _CONNECT_FIX),
+    ("connection failed", _CONNECT_FIX),
+)
+
+
+# Writers may use the driver's connection directly, so its errors arrive
+# unwrapped as well as wrapped by SQLAlchemy.
+STORE_ERRORS = (
+    exc.OperationalError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
+
+
+def store_failure(error: Exception) -> StoreUnavailable | None:
+    """Return StoreUnavailable when ``error`` means the store cannot be used.
+
+    ``error`` is SQLAlchemy's wrapper or the driver's own exception.
+    """
+    message = str(getattr(error, "orig", error)).strip()
+    for marker, fix in _STORE_FAILURES:
+        if marker in message:
+            return StoreUnavailable(f"{message.splitlines()[0]}; {fix}")
+    return None
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Translate connection failures into :class:`StoreUnavailable`."""
+    """Translate a store that cannot be used into :class:`StoreUnavailable`."""
     try:
         yield
-    except exc.OperationalError as error:
-        if "database is locked" in str(error) or "could not connect" in str(error):
-            raise StoreUnavailable(str(error.orig)) from error
+    except STORE_ERRORS as error:
+        failure = store_failure(error)
+        if failure is not None:
+            raise failure from error
         raise
 
 

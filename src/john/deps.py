@@ -9,6 +9,7 @@ from fastapi import Path, Query, Request
 from sqlalchemy.orm import Session
 
 from john.config import Settings
+from john.db import MAX_INTEGER_KEY, MAX_ROW_OFFSET
 from john.errors import Forbidden
 
 
@@ -47,7 +48,6 @@ def access_check(name: str) -> Callable[[Request], None]:
 
 # Integer keys are 32-bit on PostgreSQL and offsets 64-bit on both stores, so
 # a larger value is invalid input (422) rather than a driver overflow (500).
-MAX_DATABASE_ID = 2**31 - 1
-MAX_DATABASE_INTEGER = 2**63 - 1
+MAX_DATABASE_ID = MAX_INTEGER_KEY
 DatabaseId = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
-RowOffset = Annotated[int, Query(ge=0, le=MAX_DATABASE_INTEGER)]
+RowOffset = Annotated[int, Query(ge=0, le=MAX_ROW_OFFSET)]

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from john.catalogue.schemas import (
 from john.catalogue.search import SearchQuery
 from john.catalogue.search import search as run_search
 from john.deps import DatabaseId, access_check, get_session
+from john.errors import Forbidden
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -195,9 +196,15 @@ def request_geocoder(request: Request, session: Session) -> Geocoder:
     return prepared if isinstance(prepared, Geocoder) else Geocoder(session)
 
 
-def _actor(x_john_actor: str | None = Header(default=None)) -> str:
-    # TODO: take the curator from the signed-in user once sign-in exists.
-    return (x_john_actor or "curator")[:100]
+def _actor(request: Request) -> str:
+    # The "staff" access check, which runs before this, stores who is calling
+    # on request.state. The catalogue sits below auth, so it reads the
+    # principal's actor by attribute rather than importing its class.
+    principal = getattr(request.state, "principal", None)
+    actor = getattr(principal, "actor", None)
+    if not isinstance(actor, str) or not actor:
+        raise Forbidden("catalogue changes need a signed-in curator or a token")
+    return actor[:100]
 
 
 ActorDep = Annotated[str, Depends(_actor)]

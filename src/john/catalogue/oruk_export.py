@@ -29,6 +29,7 @@ from john.catalogue.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+from john.db import page_offset
 from john.errors import InvalidInput, NotFound
 
 HSDS_VERSION = "3.0"
@@ -122,6 +123,7 @@ def check_paging(page: int, per_page: int) -> None:
         raise InvalidInput(f"page {page} is out of range; pages start at 1")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(f"per_page {per_page} is out of range; use 1-{MAX_PER_PAGE}")
+    page_offset(page, per_page)
 
 
 def service_list_item(doc: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from john.catalogue.models import (
     Service,
     TaxonomyTerm,
 )
+from john.db import page_offset
 from john.errors import InvalidInput
 
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -371,6 +372,7 @@ def _validate(query: SearchQuery) -> None:
             f"page {query.page} of {query.per_page} is out of range; "
             f"pages start at 1 and hold 1-{MAX_PER_PAGE} results"
         )
+    page_offset(query.page, query.per_page)
 
 
 def search(

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from john.cli.context import console_error
-from john.errors import JohnError, UserError
+from john.errors import JohnError, StoreUnavailable, UserError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ def main() -> None:
             where = f"row {problem.row}, " if problem.row is not None else ""
             console_error(f"  {where}{problem.field}: {problem.message}")
         sys.exit(error.exit_code)
+    except StoreUnavailable as error:
+        console_error(f"error: store unavailable: {error}")
+        sys.exit(error.exit_code)
     except JohnError as error:
         log.exception("command failed")
         sys.exit(error.exit_code)
@@ -61,12 +64,17 @@ def main() -> None:
     except typer.Abort:
         console_error("aborted")
         sys.exit(130)
-    except (
-        Exception
-    ) as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
+    except Exception as error:  # usage errors arrive here in non-standalone mode
+        if _is_usage_error(error):
+            error.show()  # type: ignore[attr-defined]
+            sys.exit(error.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _is_usage_error(error: Exception) -> bool:
+    import click
+
+    # Typer 0.29 vendors click as typer._click, whose exceptions derive from
+    # typer.TyperException rather than from click's; earlier Typer uses click's.
+    bases = (click.ClickException, getattr(typer, "TyperException", Exception))
+    return isinstance(error, bases) and hasattr(error, "show")

@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from john.auth import service
 from john.auth.models import ApiClient, User
 from john.auth.principal import ROLES
 from john.cli import context
-from john.errors import InvalidInput
+from john.errors import InvalidInput, NotFound
+from john.identity.service import resolve_learner_id
 
 users_app = typer.Typer(help="Manage people who sign in to the pages.")
 clients_app = typer.Typer(help="Manage machine clients (OAuth 2 client credentials).")
@@ -37,6 +39,20 @@ def _read_password() -> str:
     return first
 
 
+def _check_learner(db: Session, learner_id: str | None) -> None:
+    # Auth sits below identity, so the command checks that the learner an
+    # account reads exists; a typo would otherwise bind it to nobody.
+    if learner_id is None:
+        return
+    try:
+        resolve_learner_id(db, learner_id)
+    except NotFound:
+        raise NotFound(
+            f"learner {learner_id} not found; give the id of an existing "
+            "learner (L-...), as the learner's page or search shows it"
+        ) from None
+
+
 @users_app.command("add")
 def add_user(
     username: str = typer.Argument(..., help="Name the person signs in with."),
@@ -52,6 +68,8 @@ def add_user(
     ),
 ) -> None:
     """Add a person with a role; prompts for the password unless OIDC is used."""
+    with context.sessions()() as db:
+        _check_learner(db, learner_id)
     password = None if oidc_subject else _read_password()
     with context.sessions()() as db:
         user = service.create_user(
@@ -114,6 +132,7 @@ def add_client(
 ) -> None:
     """Register a client and print its secret once; only a hash is stored."""
     with context.sessions()() as db:
+        _check_learner(db, learner_id)
         created = service.create_client(
             db,
             name=name,

@@ -12,6 +12,7 @@ from john.auth.principal import ROLE_SCOPES, Principal
 from john.cli import context
 from john.consent import audit
 from john.consent import subject_access as sar
+from john.errors import InvalidInput
 
 audit_app = typer.Typer(help="Check the tamper-evident audit trail.")
 subject_app = typer.Typer(help="Subject access: export or erase a learner's data.")
@@ -54,9 +55,23 @@ def export(
     output: Annotated[Path, typer.Option(help="JSON file to write the export to.")],
 ) -> None:
     """Write everything held about a learner to a JSON file."""
+    # The export is audited as done, so a folder that cannot take the file is
+    # found before the export rather than after it.
+    if output.is_dir():
+        raise InvalidInput(f"{output} is a folder; give a file name for --output")
+    if not output.parent.is_dir():
+        raise InvalidInput(
+            f"folder {output.parent} does not exist; create it or choose another "
+            "--output"
+        )
     with context.sessions()() as db:
         data = sar.export_learner(db, CLI_OPERATOR, learner_id)
-    output.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    try:
+        output.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(
+            f"writing {output} failed ({error.strerror}); choose another --output"
+        ) from error
     rows = sum(len(r) for r in data["tables"].values())
     context.console.print(f"exported {rows} rows in {len(data['tables'])} tables")
 

@@ -88,7 +88,9 @@ def demo(
     serve: bool = typer.Option(
         True, "--serve/--no-serve", help="Serve the hub after the job (the default)."
     ),
-    port: int = typer.Option(None, help="TCP port to serve on (default 8000)."),
+    port: int = typer.Option(
+        None, min=1, max=65535, help="TCP port to serve on (default 8000)."
+    ),
 ) -> None:
     """Load registers, ingest two providers' feeds, link learners and serve the hub."""
     started = time.perf_counter()

@@ -21,7 +21,7 @@ def init() -> None:
 
 def serve(
     host: str = typer.Option(None, help="Address to listen on; default 127.0.0.1."),
-    port: int = typer.Option(None, help="TCP port; default 8000."),
+    port: int = typer.Option(None, min=1, max=65535, help="TCP port; default 8000."),
 ) -> None:
     """Serve the API and pages until interrupted."""
     import uvicorn

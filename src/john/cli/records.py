@@ -18,7 +18,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from john.cli import context
@@ -181,8 +181,11 @@ def list_command(
 ) -> None:
     """List feeds with their counts, newest first."""
     total, reports = list_feeds(context.sessions(), source=source, limit=limit)
+    # The id is what `feeds show` takes, so it is never cut to fit a terminal.
+    widest = max((len(report.feed_id) for report in reports), default=4)
+    feed_column = Column("feed", no_wrap=True, min_width=widest)
     table = Table(
-        "feed", "source", "type", "received (UTC)", "read", "accepted",
+        feed_column, "source", "type", "received (UTC)", "read", "accepted",
         "quarantined", "duplicates", title=f"{total} feeds",
     )  # fmt: skip
     for report in reports:

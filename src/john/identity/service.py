@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from john.db import new_public_id, utcnow
+from john.db import MAX_INTEGER_KEY, new_public_id, utcnow
 from john.errors import Conflict, InvalidInput, NotFound
 from john.identity import clustering, comparisons, linkage
 from john.identity.models import (
@@ -459,12 +459,18 @@ def list_reviews(
 
 def get_review(session: Session, review_id: int) -> MatchReview:
     """Return one match review or raise NotFound."""
-    review = session.get(MatchReview, review_id)
+    # An id past the key type matches no review, and the driver would reject it.
+    in_range = 1 <= review_id <= MAX_INTEGER_KEY
+    review = session.get(MatchReview, review_id) if in_range else None
     if review is None:
-        raise NotFound(
-            f"match review {review_id} not found; list them with GET /api/v1/reviews"
-        )
+        raise _review_not_found(review_id)
     return review
+
+
+def _review_not_found(review_id: int) -> NotFound:
+    return NotFound(
+        f"match review {review_id} not found; list them with GET /api/v1/reviews"
+    )
 
 
 def review_comparison(session: Session, review: MatchReview) -> list[dict[str, Any]]:
@@ -496,16 +502,27 @@ def decide_review(
     """
     if decision not in DECISIONS:
         raise InvalidInput(f"decision {decision!r} is invalid; use accept or reject")
+    if not 1 <= review_id <= MAX_INTEGER_KEY:
+        raise _review_not_found(review_id)
     with session_factory() as session:
+        # Claim the review with one conditional UPDATE before reading it, so
+        # two concurrent decisions cannot both apply: the second waits for
+        # the first's write lock and then matches no pending row.
+        claimed = session.execute(
+            update(MatchReview)
+            .where(MatchReview.id == review_id, MatchReview.status == "pending")
+            .values(
+                status="accepted" if decision == "accept" else "rejected",
+                decided_by=actor,
+                decided_at=utcnow(),
+            )
+        )
         review = get_review(session, review_id)
-        if review.status != "pending":
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
                 f"match review {review_id} is already {review.status}; "
                 "decisions are final, split the record instead"
             )
-        review.status = "accepted" if decision == "accept" else "rejected"
-        review.decided_by = actor
-        review.decided_at = utcnow()
         if decision == "accept":
             _apply_accept(session, review, actor, reason)
         else:

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from john.lrs.validation import parse_timestamp
+from john.lrs.validation import parse_timestamp, utc_moment
 
 SUPPORTED_VERSIONS = ("2.0.0", "1.0.3")
 
@@ -53,16 +53,22 @@ def to_utc_text(value: str) -> str:
     if parsed is None:
         return value
     base, fraction, offset = parsed
-    moment = datetime.fromisoformat(base) - timedelta(minutes=offset)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    moment = utc_moment(base, offset)
+    assert moment is not None  # parse_timestamp checked it
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if base.endswith(":60"):
+        text = text[:-2] + "60"
+    return text + fraction + "Z"
 
 
 def to_datetime(value: str) -> datetime:
     """Return a timezone-aware datetime for a valid timestamp (microseconds)."""
     base, fraction, offset = parse_timestamp(value) or (value[:19], "", 0)
     micros = int((fraction[1:] + "000000")[:6]) if fraction else 0
-    moment = datetime.fromisoformat(base[:19]).replace(tzinfo=UTC)
-    return moment + timedelta(microseconds=micros) - timedelta(minutes=offset)
+    moment = utc_moment(base[:19], offset)
+    if moment is None:
+        raise ValueError(f"timestamp {value!r} is not a valid date-time")
+    return moment.replace(tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def format_datetime(moment: datetime) -> str:

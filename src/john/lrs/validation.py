@@ -7,6 +7,7 @@ a client sees all of them in one 400 response.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from john.errors import FieldProblem, UserError
@@ -693,4 +694,21 @@ def parse_timestamp(value: str) -> tuple[str, str, int] | None:
             return None
         offset = sign * (hours * 60 + minutes)
     base = value[: match.end(6)]
+    if utc_moment(base, offset) is None:
+        return None
     return base, fraction, offset
+
+
+def utc_moment(base: str, offset: int) -> datetime | None:
+    """Return ``base`` shifted by ``offset`` minutes to UTC, without its fraction.
+
+    Returns ``None`` for a date that does not exist (31 February, year 0) or
+    that leaves years 1 to 9999 in UTC. RFC 3339 allows a leap second (:60),
+    which datetime cannot hold, so it counts as :59.
+    """
+    if base.endswith(":60"):
+        base = base[:-2] + "59"
+    try:
+        return datetime.fromisoformat(base) - timedelta(minutes=offset)
+    except (ValueError, OverflowError):
+        return None

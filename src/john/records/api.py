@@ -19,6 +19,8 @@ from john.errors import FieldProblem, InvalidInput
 from john.records.mappings import Mapping, load_mapping_text
 from john.records.schemas import FeedListOut, FeedReportOut, QuarantinePageOut
 from john.records.service import (
+    MAX_FEEDS_PAGE,
+    MAX_QUARANTINE_PAGE,
     get_feed_report,
     ingest_feed,
     list_feeds,
@@ -148,7 +150,7 @@ async def _read_mapping(part: UploadFile, feed_type: str) -> Mapping:
 def get_feeds(
     request: Request,
     source: Annotated[str | None, Query(description="Only this UKPRN's feeds.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_FEEDS_PAGE)] = 50,
     offset: RowOffset = 0,
 ) -> FeedListOut:
     """List feed reports, newest first."""
@@ -185,7 +187,7 @@ def get_feed(request: Request, feed_id: str) -> FeedReportOut:
 def get_quarantine(
     request: Request,
     feed_id: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,
     offset: RowOffset = 0,
 ) -> QuarantinePageOut:
     """Return one page of the feed's quarantined problems with the raw rows."""

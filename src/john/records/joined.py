@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from john.db import check_window
 from john.errors import InvalidInput, NotFound
 from john.identity.models import Learner, PersonRecord
 from john.records.models import Achievement, Experience
@@ -384,7 +385,14 @@ def search_learners(
     for an empty or too short query, or a limit or offset out of range.
     """
     text = " ".join(query.split())
-    _check_paging(limit, offset)
+    check_window(limit, offset, MAX_LIMIT)
+    # PostgreSQL cannot compare text holding NUL, and no name or identifier
+    # holds a control character, so both stores reject them alike.
+    if any(not character.isprintable() for character in text):
+        raise InvalidInput(
+            f"search {query!r} contains control characters; enter letters of a "
+            "name or a full identifier"
+        )
     if len(text) < MIN_NAME_QUERY:
         raise InvalidInput(
             f"search {query!r} is too short; enter at least {MIN_NAME_QUERY} "
@@ -445,13 +453,6 @@ def _owner_column() -> ColumnElement[str]:
     # NOTE: follows one merge step; a learner merged twice before linkage
     # moves its records shows under the intermediate id, which still resolves.
     return func.coalesce(Learner.merged_into, Learner.id)
-
-
-def _check_paging(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit {limit} is out of range; use 1 to {MAX_LIMIT}")
-    if offset < 0:
-        raise InvalidInput(f"offset {offset} is negative; use 0 or more")
 
 
 def _name_condition(session: Session, text: str) -> ColumnElement[bool]:

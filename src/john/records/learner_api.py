@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
-from john.deps import access_check, get_session
+from john.deps import RowOffset, access_check, get_session
 from john.records.joined import MAX_LIMIT, get_learner_record, search_learners
 from john.records.learner_schemas import LearnerOut, LearnerSearchOut
 
@@ -37,7 +37,7 @@ def search(
         "identifier: ULN, UPN, NI number, UCAS Personal ID or HUSID.",
     ),
     limit: int = Query(20, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: RowOffset = 0,
 ) -> LearnerSearchOut:
     """Find learners by name or identifier."""
     return LearnerSearchOut.of(search_learners(session, q, limit=limit, offset=offset))

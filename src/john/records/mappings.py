@@ -235,5 +235,24 @@ def parse_mapping(document: object, feed_type: str, *, default_name: str) -> Map
             problems=problems,
         )
 
+    # Headings are matched ignoring case and surrounding spaces, so two keys
+    # that differ only so would map one column to two fields.
+    first_key: dict[str, str] = {}
+    for source, target in columns.items():
+        earlier = first_key.setdefault(normalise_column(source), source)
+        if earlier != source and columns[earlier] != target:
+            problems.append(
+                FieldProblem(
+                    f"mapping.columns.{source}",
+                    f"is the same heading as {earlier!r} but maps to {target!r}",
+                )
+            )
+    if problems:
+        raise InvalidInput(
+            "mapping names one heading twice with different fields; headings "
+            "are compared ignoring case and spaces, so keep one of each",
+            problems=problems,
+        )
+
     name = str(document.get("name") or default_name)[:60]
     return Mapping(name=name, feed_type=feed_type, columns=columns)

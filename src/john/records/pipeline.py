@@ -32,7 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from john.errors import FieldProblem, JohnError
+from john.db import STORE_ERRORS, store_failure
+from john.errors import FieldProblem, JohnError, StoreUnavailable
 from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
 from john.records.models import Feed
 from john.records.reports import FeedReport
@@ -203,6 +204,9 @@ class _ProcessSink:
         if kind == "clash":
             self._close()
             raise StoreClash(payload)
+        if kind == "unavailable":
+            self._close()
+            raise StoreUnavailable(payload)
         if kind == "error":
             self._close()
             raise JohnError(f"feed writer process failed: {payload}")
@@ -287,6 +291,12 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
                 return
     except _CLASHES as error:
         outbox.send(("clash", str(error)))
+    except STORE_ERRORS as error:
+        failure = store_failure(error)
+        if failure is None:
+            outbox.send(("error", f"{error.__class__.__name__}: {error}"))
+        else:
+            outbox.send(("unavailable", str(failure)))
     except Exception as error:
         outbox.send(("error", f"{error.__class__.__name__}: {error}"))
     finally:

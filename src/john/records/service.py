@@ -18,7 +18,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from john.db import new_public_id, translate_errors, utcnow
+from john.db import check_window, new_public_id, translate_errors, utcnow
 from john.errors import Conflict, FeedError, FieldProblem, InvalidInput, NotFound
 from john.records.feeds import check_encoding, detect_format, open_reader
 from john.records.mappings import Mapping, check_feed_type, load_mapping
@@ -30,6 +30,9 @@ from john.records.validation import RowValidator, identifiers, load_registers
 log = logging.getLogger(__name__)
 
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+# Largest pages of feed reports and of quarantined problems, as the API allows.
+MAX_FEEDS_PAGE = 500
+MAX_QUARANTINE_PAGE = 1000
 
 
 def ingest_feed(
@@ -210,6 +213,7 @@ def list_feeds(
     offset: int = 0,
 ) -> tuple[int, list[FeedReport]]:
     """Return the number of feeds and one page of their reports, newest first."""
+    check_window(limit, offset, MAX_FEEDS_PAGE)
     with session_factory() as session:
         query = select(Feed)
         counted = select(func.count()).select_from(Feed)
@@ -231,6 +235,7 @@ def quarantine_page(
     limit: int = 100,
 ) -> QuarantinePage:
     """Return one page of a feed's quarantined problems in row order."""
+    check_window(limit, offset, MAX_QUARANTINE_PAGE)
     get_feed_report(session_factory, feed_id)
     with session_factory() as session:
         total = session.scalar(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from john.auth.deps import require
 from john.consent.deps import feed_access, learner_access
+from john.db import page_offset
 from john.errors import InvalidInput, NotFound
 from john.records.joined import (
     IDENTIFIER_LABELS,
@@ -56,7 +57,7 @@ def learner_search_page(
     if q is not None:
         try:
             context["results"] = search_learners(
-                session, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+                session, q, limit=PAGE_SIZE, offset=page_offset(page, PAGE_SIZE)
             )
             context["page"] = page
         except InvalidInput as error:
@@ -146,7 +147,7 @@ def feed_page(
         .where(QuarantinedRow.feed_id == feed_id)
         .order_by(QuarantinedRow.row_number, QuarantinedRow.id)
         .limit(QUARANTINE_PAGE_SIZE)
-        .offset((page - 1) * QUARANTINE_PAGE_SIZE)
+        .offset(page_offset(page, QUARANTINE_PAGE_SIZE))
     ).all()
     problems = (
         session.scalar(
