@@ -326,7 +326,7 @@ def _write_statements(
         check_signatures(batch, parts, request.version)
     assert request.client is not None
     result = service.store_statements(
-        session, request.client, batch, request.version, parts
+        session, request.client, batch, request.version, parts, validated=True
     )
     if method == "PUT":
         return XapiResponse(status=204)

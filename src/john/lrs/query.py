@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from john.lrs.models import LrsStatement, LrsStatementTerm
@@ -197,19 +197,23 @@ def run_query(session: Session, query: StatementQuery) -> tuple[list[PageRow], b
     ties. The first page fixes a ceiling (the highest stored sequence number),
     so statements stored while a client pages do not shift later pages.
     """
-    if query.ceiling_seq is None:
-        query.ceiling_seq = session.scalar(select(func.max(LrsStatement.seq))) or 0
     # The first filter term drives the query through the terms index on
     # (kind, term, stored, seq), so since, until and the order all come from
     # one index range and a page costs about `limit` index entries however
     # many statements match. Further terms are checked per row.
     stored_column: Any = LrsStatement.stored
     seq_column: Any = LrsStatement.seq
+    # The first page reads the ceiling in the same statement, and so from the
+    # same snapshot, as its rows.
+    ceiling: Any = select(func.max(LrsStatement.seq)).scalar_subquery()
+    if query.ceiling_seq is not None:
+        ceiling = literal(query.ceiling_seq)
     statement = select(
         LrsStatement.seq,
         LrsStatement.stored,
         LrsStatement.document,
         LrsStatement.attachment_hashes,
+        ceiling,
     )
     terms = list(query.terms)
     if terms:
@@ -219,9 +223,9 @@ def run_query(session: Session, query: StatementQuery) -> tuple[list[PageRow], b
             driver, driver.statement_seq == LrsStatement.seq
         ).where(driver.kind == kind, driver.term == index_key(term))
         stored_column, seq_column = driver.stored, driver.statement_seq
-    statement = statement.where(
-        LrsStatement.voided.is_(False), seq_column <= query.ceiling_seq
-    )
+    statement = statement.where(LrsStatement.voided.is_(False))
+    if query.ceiling_seq is not None:
+        statement = statement.where(seq_column <= query.ceiling_seq)
     for kind, term in terms:
         extra = aliased(LrsStatementTerm)
         statement = statement.where(
@@ -245,5 +249,7 @@ def run_query(session: Session, query: StatementQuery) -> tuple[list[PageRow], b
     else:
         order = (stored_column.desc(), seq_column.desc())
     rows = session.execute(statement.order_by(*order).limit(query.limit + 1)).all()
-    page = [PageRow(*row) for row in rows[: query.limit]]
+    if rows and query.ceiling_seq is None:
+        query.ceiling_seq = rows[0][4]
+    page = [PageRow(*row[:4]) for row in rows[: query.limit]]
     return page, len(rows) > query.limit

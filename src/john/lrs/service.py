@@ -58,14 +58,18 @@ def store_statements(
     statements: list[Any],
     version: str,
     parts: list[Part] | None = None,
+    *,
+    validated: bool = False,
 ) -> StoreResult:
     """Validate and store a batch, and return the statement ids in order.
 
     A statement whose id is already stored with the same content is skipped.
     One whose id is stored with different content raises :class:`Conflict`
-    (409), and then nothing in the batch is stored.
+    (409), and then nothing in the batch is stored. ``validated`` skips the
+    validation when the caller has already run :func:`check_statements`.
     """
-    check_statements(statements, version)
+    if not validated:
+        check_statements(statements, version)
     ids = [s.get("id", "").lower() for s in statements if "id" in s]
     if len(ids) != len(set(ids)):
         raise StatementInvalid(
