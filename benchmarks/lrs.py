@@ -19,7 +19,7 @@ same queries (see ``lrs_ralph.py``). When Ralph cannot be installed or started,
 its figures are printed as skipped. Every request loop stops after a fixed
 count or a fixed time, whichever comes first.
 
-The last line holds the figures of every backend, the peer and the ratios.
+The last line contains the figures of every backend, the peer and the ratios.
 ``JOHN_LRS_BENCH_STATEMENTS`` sets the preload (default 1,000,000),
 ``JOHN_LRS_BENCH_BACKENDS`` the backends (default ``sqlite,postgres,ralph``)
 and ``JOHN_PG_PORT`` the port of the throwaway cluster (default 54339).
@@ -63,8 +63,9 @@ POST_BATCH = 50
 POST_CLIENTS = 4
 POST_BATCHES_PER_CLIENT = 60
 GET_QUERIES = 420
-# Upper bounds on each measuring loop, in seconds. JOHN finishes well inside
-# them; Ralph's filesystem backend reads its whole file for each POST.
+# Upper bounds on each measuring loop, in seconds, so that a slow store cannot
+# stall the run. Ralph's filesystem backend reads its file from the start for
+# every query.
 POST_SECONDS = 180
 GET_SECONDS = 180
 SERVER_WORKERS = {"sqlite": 1, "postgres": 2}
@@ -438,7 +439,7 @@ def run_ralph(count: int) -> dict[str, float] | str:
         return str(error)
     if failure is not None:
         # Ralph 5.1.0's filesystem backend writes with the CREATE operation,
-        # which refuses a file that exists, so every POST after the first
+        # which fails when the file exists, so every POST after the first
         # fails with HTTP 500 and no POST rate can be measured.
         print(
             f"  Ralph POST failed after {posted} statements: {failure}", file=sys.stderr

@@ -33,8 +33,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-RALPH_REQUIREMENTS = ["ralph-malph[lrs]==5.1.0", "requests"]
 # Ralph 5.1.0's API imports requests but its lrs extra does not install it.
+RALPH_REQUIREMENTS = ["ralph-malph[lrs]==5.1.0", "requests"]
 RALPH_LRS_FILE = "fs_lrs.jsonl"
 USERNAME = "bench"
 AGENT = {"mbox": "mailto:bench@example.com", "objectType": "Agent"}
@@ -187,4 +187,4 @@ def _wait_until_up(endpoint: str, server: subprocess.Popen) -> None:
             return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise PeerUnavailable("Ralph did not answer on /xAPI/about within 60 s")
+    raise PeerUnavailable("Ralph did not respond on /xAPI/about within 60 s")

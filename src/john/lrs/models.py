@@ -98,7 +98,7 @@ class LrsStatementTerm(Base):
     )
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     term: Mapped[str] = mapped_column(Text, primary_key=True)
-    # A copy of the statement's stored time, so that one index range answers
+    # A copy of the statement's stored time, so that one index range serves
     # a filter with since and until in stored-time order.
     stored: Mapped[datetime] = mapped_column(UTCDateTime)
 

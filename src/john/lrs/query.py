@@ -192,8 +192,8 @@ class PageRow:
 def run_query(session: Session, query: StatementQuery) -> tuple[list[PageRow], bool]:
     """Return one page of statements and whether more follow.
 
-    Statements come in stored-time order, newest first unless the query asks
-    for ascending order (xAPI 2.0 §4.1.6.1), with the sequence number breaking
+    Statements come in stored-time order, newest first unless the query requests
+    ascending order (xAPI 2.0 §4.1.6.1), with the sequence number breaking
     ties. The first page fixes a ceiling (the highest stored sequence number),
     so statements stored while a client pages do not shift later pages.
     """
