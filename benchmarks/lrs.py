@@ -1,4 +1,4 @@
-"""Measure the LRS on SQLite and PostgreSQL: preload, POST rate, GET latency.
+"""Measure the LRS on SQLite and PostgreSQL against Ralph: preload, POST, GET.
 
 Run with no arguments from the repository root::
 
@@ -6,13 +6,23 @@ Run with no arguments from the repository root::
 
 For each backend it makes a fresh store: a SQLite file, or a throwaway
 PostgreSQL cluster on 127.0.0.1 started like ``scripts/postgres-lib.sh``
-does. It preloads statements through the service layer and serves the LRS
-on 127.0.0.1. Then it measures the HTTP POST rate with batches of 50 sent by
-four loopback clients, and the latency of filtered GET queries. The last line holds the
-figures of both backends.
+does. It preloads statements in batches of 1,000 through the service layer
+(``store_statements``, the code behind POST, without HTTP) and serves the LRS
+on 127.0.0.1: one server process on SQLite, which has a single writer, and
+two on PostgreSQL. Then it measures the HTTP POST rate with batches of 50 sent
+by four loopback clients, and the latency of filtered GET queries (agent,
+verb, activity, registration, related activity, agent with verb, and a
+since/until window), each with limit=25, sent one at a time.
 
-``JOHN_LRS_BENCH_STATEMENTS`` sets the preload (default 1,000,000) and
-``JOHN_LRS_BENCH_BACKENDS`` the backends (default ``sqlite,postgres``).
+Ralph, a Python LRS, is the peer: the same statements, the same POSTs and the
+same queries (see ``lrs_ralph.py``). When Ralph cannot be installed or started,
+its figures are printed as skipped. Every request loop stops after a fixed
+count or a fixed time, whichever comes first.
+
+The last line contains the figures of every backend, the peer and the ratios.
+``JOHN_LRS_BENCH_STATEMENTS`` sets the preload (default 1,000,000),
+``JOHN_LRS_BENCH_BACKENDS`` the backends (default ``sqlite,postgres,ralph``)
+and ``JOHN_PG_PORT`` the port of the throwaway cluster (default 54339).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
+import math
 import os
 import random
 import shutil
@@ -33,12 +44,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+import lrs_ralph  # noqa: E402
 
 from john.db import make_engine, make_session_factory, migrate  # noqa: E402
 from john.lrs.clients import add_client, authenticate  # noqa: E402
@@ -48,7 +62,13 @@ PRELOAD_BATCH = 1000
 POST_BATCH = 50
 POST_CLIENTS = 4
 POST_BATCHES_PER_CLIENT = 60
-GET_QUERIES = 400
+GET_QUERIES = 420
+# Upper bounds on each measuring loop, in seconds, so that a slow store cannot
+# stall the run. Ralph's filesystem backend reads its file from the start for
+# every query.
+POST_SECONDS = 180
+GET_SECONDS = 180
+SERVER_WORKERS = {"sqlite": 1, "postgres": 2}
 ACTORS = 20_000
 ACTIVITIES = 5_000
 COURSES = 200
@@ -155,23 +175,23 @@ def postgres_store() -> Iterator[str]:
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
         "-c shared_buffers=512MB -c max_connections=100"
     )
-    subprocess.run(
-        [
-            *run,
-            f"{bin_dir}/pg_ctl",
-            "-D",
-            data,
-            "-l",
-            f"{folder}/log",
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     try:
+        subprocess.run(
+            [
+                *run,
+                f"{bin_dir}/pg_ctl",
+                "-D",
+                data,
+                "-l",
+                f"{folder}/log",
+                "-w",
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         yield f"postgresql+psycopg://john@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
@@ -185,8 +205,13 @@ def postgres_store() -> Iterator[str]:
 # Phases -------------------------------------------------------------------
 
 
-def preload(url: str, count: int, maker: StatementMaker) -> tuple[str, str, float]:
-    """Store ``count`` statements through the service layer; return credentials."""
+def preload(
+    url: str, count: int, maker: StatementMaker
+) -> tuple[str, str, float, tuple[datetime, datetime]]:
+    """Store ``count`` statements through the service layer.
+
+    Returns the client's credentials, the rate and the stored-time window.
+    """
     engine = make_engine(url)
     migrate(engine)
     sessions = make_session_factory(engine)
@@ -194,6 +219,7 @@ def preload(url: str, count: int, maker: StatementMaker) -> tuple[str, str, floa
         key, secret = add_client(session, "10000001", ["all"])
         client = authenticate(session, _basic(key, secret))
     started = time.perf_counter()
+    first = datetime.now(UTC)
     done = 0
     while done < count:
         size = min(PRELOAD_BATCH, count - done)
@@ -206,7 +232,8 @@ def preload(url: str, count: int, maker: StatementMaker) -> tuple[str, str, floa
             print(f"  preloaded {done:,} statements ({rate:,.0f}/s)", file=sys.stderr)
     elapsed = time.perf_counter() - started
     engine.dispose()
-    return key, secret, count / elapsed if elapsed else 0.0
+    window = (first, datetime.now(UTC))
+    return key, secret, count / elapsed if elapsed else 0.0, window
 
 
 def _basic(key: str, secret: str) -> str:
@@ -216,7 +243,7 @@ def _basic(key: str, secret: str) -> str:
 
 
 @contextlib.contextmanager
-def served(url: str) -> Iterator[str]:
+def served(url: str, workers: int) -> Iterator[str]:
     """Serve the LRS on a free loopback port and yield its endpoint."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -237,6 +264,8 @@ def served(url: str) -> Iterator[str]:
             "serve",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=log_file,
@@ -258,18 +287,30 @@ def served(url: str) -> Iterator[str]:
         log_file.close()
 
 
-def measure_posts(endpoint: str, headers: dict[str, str], seed: int) -> float:
-    """Return statements stored per second by concurrent POSTs of 50."""
+def measure_posts(
+    endpoint: str, headers: dict[str, str], seed: int
+) -> tuple[float, int, str | None]:
+    """Send concurrent POSTs of 50 statements.
+
+    Returns the statements stored per second, how many were stored and the
+    first failed response, if any; a client stops at its first failure.
+    """
     failures: list[str] = []
+    sent = [0] * POST_CLIENTS
+    deadline = time.monotonic() + POST_SECONDS
 
     def send(worker: int) -> None:
         maker = StatementMaker(seed + worker)
-        with httpx.Client(headers=headers, timeout=120) as http:
+        with httpx.Client(headers=headers, timeout=POST_SECONDS) as http:
             for _ in range(POST_BATCHES_PER_CLIENT):
+                if time.monotonic() > deadline:
+                    return
                 batch = [maker.make() for _ in range(POST_BATCH)]
                 response = http.post(f"{endpoint}/statements", json=batch)
                 if response.status_code != 200:
                     failures.append(f"{response.status_code} {response.text[:200]}")
+                    return
+                sent[worker] += POST_BATCH
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(POST_CLIENTS)]
     started = time.perf_counter()
@@ -278,22 +319,31 @@ def measure_posts(endpoint: str, headers: dict[str, str], seed: int) -> float:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} POSTs failed, first: {failures[0]}")
-    return POST_CLIENTS * POST_BATCHES_PER_CLIENT * POST_BATCH / elapsed
+    return sum(sent) / elapsed, sum(sent), failures[0] if failures else None
 
 
 def measure_gets(
-    endpoint: str, headers: dict[str, str], maker: StatementMaker
+    endpoint: str,
+    headers: dict[str, str],
+    maker: StatementMaker,
+    window: tuple[datetime, datetime],
 ) -> dict[str, list[float]]:
     """Return GET latencies in milliseconds, by kind of filter."""
     pick = random.Random(11)
+    first, last = window
+    span = (last - first) / 20
+
+    def agent() -> str:
+        return json.dumps(
+            {"mbox": f"mailto:learner{pick.randrange(ACTORS)}@example.com"}
+        )
+
+    def since_until() -> dict[str, str]:
+        since = first + (last - first - span) * pick.random()
+        return {"since": since.isoformat(), "until": (since + span).isoformat()}
+
     queries = {
-        "agent": lambda: {
-            "agent": json.dumps(
-                {"mbox": f"mailto:learner{pick.randrange(ACTORS)}@example.com"}
-            )
-        },
+        "agent": lambda: {"agent": agent()},
         "verb": lambda: {"verb": pick.choice(VERBS)},
         "activity": lambda: {
             "activity": f"http://example.com/activities/{pick.randrange(ACTIVITIES)}"
@@ -303,17 +353,16 @@ def measure_gets(
             "activity": f"http://example.com/courses/{pick.randrange(COURSES)}",
             "related_activities": "true",
         },
-        "agent_and_verb": lambda: {
-            "agent": json.dumps(
-                {"mbox": f"mailto:learner{pick.randrange(ACTORS)}@example.com"}
-            ),
-            "verb": pick.choice(VERBS),
-        },
+        "agent_and_verb": lambda: {"agent": agent(), "verb": pick.choice(VERBS)},
+        "since_until": since_until,
     }
     latencies: dict[str, list[float]] = {name: [] for name in queries}
     names = list(queries)
-    with httpx.Client(headers=headers, timeout=120) as http:
+    deadline = time.monotonic() + GET_SECONDS
+    with httpx.Client(headers=headers, timeout=GET_SECONDS) as http:
         for index in range(GET_QUERIES):
+            if time.monotonic() > deadline:
+                break
             name = names[index % len(names)]
             params = {**queries[name](), "limit": "25"}
             started = time.perf_counter()
@@ -321,7 +370,7 @@ def measure_gets(
             latencies[name].append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"GET {params} failed: {response.status_code}")
-    return latencies
+    return {name: values for name, values in latencies.items() if values}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -331,28 +380,22 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def run_backend(name: str, url: str, count: int) -> dict[str, float]:
-    """Run every phase on one backend and return its figures."""
-    print(f"== {name}: preloading {count:,} statements", file=sys.stderr)
-    maker = StatementMaker(seed=1)
-    key, secret, preload_rate = preload(url, count, maker)
-    headers = {
-        "Authorization": _basic(key, secret),
-        "X-Experience-API-Version": "2.0.0",
-    }
-    with served(url) as endpoint:
-        post_rate = measure_posts(endpoint, headers, seed=1000)
-        latencies = measure_gets(endpoint, headers, maker)
+def summarise(
+    name: str, preload_rate: float, post: tuple[float, int], latencies: dict
+) -> dict[str, float]:
+    """Print one store's figures by kind of query and return its summary."""
     every = [value for values in latencies.values() for value in values]
     for kind, values in latencies.items():
         print(
             f"  GET {kind:<16} p50 {statistics.median(values):7.1f} ms  "
-            f"p95 {percentile(values, 0.95):7.1f} ms",
+            f"p95 {percentile(values, 0.95):7.1f} ms  ({len(values)} queries)",
             file=sys.stderr,
         )
     figures = {
         "preload_statements_per_s": preload_rate,
-        "post_statements_per_s": post_rate,
+        "post_statements_per_s": post[0],
+        "posted_statements": post[1],
+        "get_queries": len(every),
         "get_p50_ms": statistics.median(every),
         "get_p95_ms": percentile(every, 0.95),
     }
@@ -363,25 +406,89 @@ def run_backend(name: str, url: str, count: int) -> dict[str, float]:
     return figures
 
 
+def run_backend(name: str, url: str, count: int) -> dict[str, float]:
+    """Run every phase on one JOHN backend and return its figures."""
+    print(f"== {name}: preloading {count:,} statements", file=sys.stderr)
+    maker = StatementMaker(seed=1)
+    key, secret, preload_rate, window = preload(url, count, maker)
+    headers = {
+        "Authorization": _basic(key, secret),
+        "X-Experience-API-Version": "2.0.0",
+    }
+    with served(url, SERVER_WORKERS[name]) as endpoint:
+        post_rate, posted, failure = measure_posts(endpoint, headers, seed=1000)
+        if failure is not None:
+            raise SystemExit(f"a POST to JOHN on {name} failed: {failure}")
+        latencies = measure_gets(endpoint, headers, maker, window)
+    return summarise(name, preload_rate, (post_rate, posted), latencies)
+
+
+def run_ralph(count: int) -> dict[str, float] | str:
+    """Run every phase on Ralph; return its figures or why it was skipped."""
+    print(f"== ralph: preloading {count:,} statements", file=sys.stderr)
+    try:
+        python = lrs_ralph.ralph_python()
+        with lrs_ralph.ralph_store() as folder:
+            maker = StatementMaker(seed=1)
+            rate, first, last = lrs_ralph.preload_ralph(folder, count, maker.make)
+            with lrs_ralph.served_ralph(python, folder) as (endpoint, headers):
+                post_rate, posted, failure = measure_posts(endpoint, headers, seed=1000)
+                latencies = measure_gets(endpoint, headers, maker, (first, last))
+    except (lrs_ralph.PeerUnavailable, OSError, subprocess.SubprocessError) as error:
+        print(f"  Ralph skipped: {error}", file=sys.stderr)
+        return str(error)
+    if failure is not None:
+        # Ralph 5.1.0's filesystem backend writes with the CREATE operation,
+        # which fails when the file exists, so every POST after the first
+        # fails with HTTP 500 and no POST rate can be measured.
+        print(
+            f"  Ralph POST failed after {posted} statements: {failure}", file=sys.stderr
+        )
+        post_rate = float("nan")
+    return summarise("ralph", rate, (post_rate, posted), latencies)
+
+
+def summary_line(results: dict[str, dict[str, float] | str]) -> str:
+    """Return the last line: each store's POST rate and GET p95, and the ratios."""
+    fields = []
+    for name, figures in results.items():
+        if isinstance(figures, str):
+            fields.append(f"{name}=skipped")
+            continue
+        post_rate = figures["post_statements_per_s"]
+        post_text = "failed" if math.isnan(post_rate) else f"{post_rate:.0f}"
+        fields.append(f"{name}_post_statements_per_s={post_text}")
+        fields.append(f"{name}_get_p95_ms={figures['get_p95_ms']:.1f}")
+    peer = results.get("ralph")
+    john = results.get("postgres")
+    if isinstance(peer, dict) and isinstance(john, dict):
+        # Ratios above 1 favour JOHN on PostgreSQL.
+        peer_rate = peer["post_statements_per_s"]
+        if not math.isnan(peer_rate):
+            post_ratio = john["post_statements_per_s"] / peer_rate
+            fields.append(f"post_ratio_postgres_to_ralph={post_ratio:.1f}")
+        get_ratio = peer["get_p95_ms"] / john["get_p95_ms"]
+        fields.append(f"get_p95_ratio_ralph_to_postgres={get_ratio:.1f}")
+    return " ".join(fields)
+
+
 def main() -> None:
     """Run the benchmark on each backend and print the summary line."""
     # Turn SIGTERM into SystemExit so the stores and servers are cleaned up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     count = int(os.environ.get("JOHN_LRS_BENCH_STATEMENTS", "1000000"))
-    backends = os.environ.get("JOHN_LRS_BENCH_BACKENDS", "sqlite,postgres").split(",")
+    backends = os.environ.get("JOHN_LRS_BENCH_BACKENDS", "sqlite,postgres,ralph").split(
+        ","
+    )
     stores = {"sqlite": sqlite_store, "postgres": postgres_store}
-    results = {}
+    results: dict[str, dict[str, float] | str] = {}
     for name in backends:
+        if name == "ralph":
+            results[name] = run_ralph(count)
+            continue
         with stores[name]() as url:
             results[name] = run_backend(name, url, count)
-    print("ralph_ratio=not_measured (Ralph was not run as a peer)", file=sys.stderr)
-    print(
-        " ".join(
-            f"{name}_post_statements_per_s={figures['post_statements_per_s']:.0f} "
-            f"{name}_get_p95_ms={figures['get_p95_ms']:.1f}"
-            for name, figures in results.items()
-        )
-    )
+    print(summary_line(results))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from john.cli import context
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +27,12 @@ def init() -> None:
 def serve(
     host: str = typer.Option(None, help="Address to listen on; default 127.0.0.1."),
     port: int = typer.Option(None, min=1, max=65535, help="TCP port; default 8000."),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="Server processes. Each one has its own connection pool, so "
+        "more than one needs PostgreSQL or tolerates SQLite's single writer.",
+    ),
 ) -> None:
     """Serve the API and pages until interrupted."""
     import uvicorn
@@ -36,5 +47,25 @@ def serve(
         context.console.print(
             f"listening on {bind_host}: put TLS in front and set JOHN_COOKIE_SECURE"
         )
-    application = create_app(context.settings(), engine=context.engine())
-    uvicorn.run(application, host=bind_host, port=port or current.port, log_config=None)
+    bind_port = port or current.port
+    if workers == 1:
+        application = create_app(context.settings(), engine=context.engine())
+        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None)
+        return
+    # Migrate once here, so the worker processes only open the store.
+    context.engine().dispose()
+    uvicorn.run(
+        "john.cli.hub:create_worker_app",
+        factory=True,
+        workers=workers,
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+    )
+
+
+def create_worker_app() -> FastAPI:
+    """Create the application in a server worker process, from JOHN_* settings."""
+    from john.web.app import create_app
+
+    return create_app(context.settings())

@@ -326,7 +326,7 @@ def _write_statements(
         check_signatures(batch, parts, request.version)
     assert request.client is not None
     result = service.store_statements(
-        session, request.client, batch, request.version, parts
+        session, request.client, batch, request.version, parts, validated=True
     )
     if method == "PUT":
         return XapiResponse(status=204)
@@ -374,16 +374,21 @@ def _get_statements(session: Session, request: XapiRequest) -> XapiResponse:
     else:
         query = parse_query(params)
     page, has_more = run_query(session, query)
-    statements = [format_statement(doc, query.format, languages) for _, doc, _ in page]
+    statements = [
+        format_statement(row.document, query.format, languages) for row in page
+    ]
     more = ""
     if has_more:
-        more = f"{PREFIX}/statements?more={encode_cursor(query, page[-1][0])}"
+        last = (page[-1].stored, page[-1].seq)
+        more = f"{PREFIX}/statements?more={encode_cursor(query, last)}"
     result = {"statements": statements, "more": more}
     if page:
-        newest = max(page, key=lambda row: row[0])[1]
+        newest = max(page, key=lambda row: (row.stored, row.seq)).document
         headers["Last-Modified"] = _stored_http_date(newest) or consistent
     if query.attachments:
-        hashes = [h for _, _, joined in page for h in (joined or "").split()]
+        hashes = [
+            digest for row in page for digest in (row.attachment_hashes or "").split()
+        ]
         return _multipart(result, service.load_parts(session, hashes), headers)
     return _json(result, headers)
 

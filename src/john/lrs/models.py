@@ -50,24 +50,25 @@ class LrsClient(Base):
 
 
 class LrsStatement(Base):
-    """One stored statement: its JSON and the columns every filter reads."""
+    """One stored statement: its JSON and the values extracted from it.
+
+    Filters read :class:`LrsStatementTerm`, so only the sequence number, the
+    statement id and the stored time are indexed here.
+    """
 
     __tablename__ = "lrs_statements"
-    __table_args__ = (
-        Index("ix_lrs_statements_stored_seq", "stored", "seq"),
-        Index("ix_lrs_statements_voided_seq", "voided", "seq"),
-    )
+    __table_args__ = (Index("ix_lrs_statements_stored_seq", "stored", "seq"),)
 
     seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True)
     statement_id: Mapped[str] = mapped_column(String(36), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("lrs_clients.id"), index=True)
-    actor_ifi: Mapped[str | None] = mapped_column(Text, index=True)
-    verb_id: Mapped[str] = mapped_column(Text, index=True)
-    activity_id: Mapped[str | None] = mapped_column(Text, index=True)
-    registration: Mapped[str | None] = mapped_column(String(36), index=True)
-    ref_target: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor_ifi: Mapped[str | None] = mapped_column(Text)
+    verb_id: Mapped[str] = mapped_column(Text)
+    activity_id: Mapped[str | None] = mapped_column(Text)
+    registration: Mapped[str | None] = mapped_column(String(36))
+    ref_target: Mapped[str | None] = mapped_column(String(36))
     stored: Mapped[datetime] = mapped_column(UTCDateTime)
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     is_voiding: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -87,7 +88,9 @@ class LrsStatementTerm(Base):
 
     __tablename__ = "lrs_statement_terms"
     __table_args__ = (
-        Index("ix_lrs_statement_terms_lookup", "kind", "term", "statement_seq"),
+        Index(
+            "ix_lrs_statement_terms_lookup", "kind", "term", "stored", "statement_seq"
+        ),
     )
 
     statement_seq: Mapped[int] = mapped_column(
@@ -95,6 +98,9 @@ class LrsStatementTerm(Base):
     )
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     term: Mapped[str] = mapped_column(Text, primary_key=True)
+    # A copy of the statement's stored time, so that one index range serves
+    # a filter with since and until in stored-time order.
+    stored: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LrsAttachment(Base):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from john.lrs.models import LrsStatement, LrsStatementTerm
@@ -48,7 +48,7 @@ class StatementQuery:
     format: str
     attachments: bool
     params: dict[str, str]
-    after_seq: int | None = None
+    after: tuple[datetime, int] | None = None
     ceiling_seq: int | None = None
 
 
@@ -145,9 +145,18 @@ def _time(params: dict[str, str], name: str) -> datetime | None:
     return to_datetime(params[name])
 
 
-def encode_cursor(query: StatementQuery, last_seq: int) -> str:
-    """Return the opaque ``more`` token that resumes ``query`` after a row."""
-    state = {"p": query.params, "a": last_seq, "c": query.ceiling_seq}
+def encode_cursor(query: StatementQuery, last: tuple[datetime, int]) -> str:
+    """Return the opaque ``more`` token that resumes ``query`` after a row.
+
+    ``last`` is the (stored, seq) position of the last row on the page.
+    """
+    stored, seq = last
+    state = {
+        "p": query.params,
+        "s": stored.isoformat(),
+        "a": seq,
+        "c": query.ceiling_seq,
+    }
     raw = json.dumps(state, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -158,33 +167,53 @@ def decode_cursor(token: str) -> StatementQuery:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         state = json.loads(raw)
         params = {str(k): str(v) for k, v in state["p"].items()}
+        after_stored = datetime.fromisoformat(state["s"])
         after, ceiling = int(state["a"]), state["c"]
     except (ValueError, KeyError, TypeError, binascii.Error) as error:
         raise StatementInvalid(
             "the more token is not one this LRS issued; start the query again"
         ) from error
     query = parse_query(params)
-    query.after_seq = after
+    query.after = (after_stored, after)
     query.ceiling_seq = int(ceiling) if ceiling is not None else None
     return query
 
 
-def run_query(
-    session: Session, query: StatementQuery
-) -> tuple[list[tuple[int, dict[str, Any], str | None]], bool]:
-    """Return one page of (seq, statement, attachment hashes) and whether more follow.
+@dataclass
+class PageRow:
+    """One statement of a result page, with its place in the order."""
 
-    The first page fixes a ceiling (the highest stored sequence number), so
-    statements stored while a client pages do not shift later pages.
+    seq: int
+    stored: datetime
+    document: dict[str, Any]
+    attachment_hashes: str | None
+
+
+def run_query(session: Session, query: StatementQuery) -> tuple[list[PageRow], bool]:
+    """Return one page of statements and whether more follow.
+
+    Statements come in stored-time order, newest first unless the query requests
+    ascending order (xAPI 2.0 §4.1.6.1), with the sequence number breaking
+    ties. The first page fixes a ceiling (the highest stored sequence number),
+    so statements stored while a client pages do not shift later pages.
     """
-    if query.ceiling_seq is None:
-        query.ceiling_seq = session.scalar(select(func.max(LrsStatement.seq))) or 0
-    # The first filter term drives the query through the terms index, read
-    # in sequence order, so a page costs about `limit` index entries however
+    # The first filter term drives the query through the terms index on
+    # (kind, term, stored, seq), so since, until and the order all come from
+    # one index range and a page costs about `limit` index entries however
     # many statements match. Further terms are checked per row.
-    order_column = LrsStatement.seq
+    stored_column: Any = LrsStatement.stored
+    seq_column: Any = LrsStatement.seq
+    # The first page reads the ceiling in the same statement, and so from the
+    # same snapshot, as its rows.
+    ceiling: Any = select(func.max(LrsStatement.seq)).scalar_subquery()
+    if query.ceiling_seq is not None:
+        ceiling = literal(query.ceiling_seq)
     statement = select(
-        LrsStatement.seq, LrsStatement.document, LrsStatement.attachment_hashes
+        LrsStatement.seq,
+        LrsStatement.stored,
+        LrsStatement.document,
+        LrsStatement.attachment_hashes,
+        ceiling,
     )
     terms = list(query.terms)
     if terms:
@@ -193,10 +222,10 @@ def run_query(
         statement = statement.join(
             driver, driver.statement_seq == LrsStatement.seq
         ).where(driver.kind == kind, driver.term == index_key(term))
-        order_column = driver.statement_seq
-    statement = statement.where(
-        LrsStatement.voided.is_(False), order_column <= query.ceiling_seq
-    )
+        stored_column, seq_column = driver.stored, driver.statement_seq
+    statement = statement.where(LrsStatement.voided.is_(False))
+    if query.ceiling_seq is not None:
+        statement = statement.where(seq_column <= query.ceiling_seq)
     for kind, term in terms:
         extra = aliased(LrsStatementTerm)
         statement = statement.where(
@@ -207,16 +236,20 @@ def run_query(
             )
         )
     if query.since is not None:
-        statement = statement.where(LrsStatement.stored > query.since)
+        statement = statement.where(stored_column > query.since)
     if query.until is not None:
-        statement = statement.where(LrsStatement.stored <= query.until)
-    if query.after_seq is not None:
+        statement = statement.where(stored_column <= query.until)
+    if query.after is not None:
+        position = tuple_(stored_column, seq_column)
         statement = statement.where(
-            order_column > query.after_seq
-            if query.ascending
-            else order_column < query.after_seq
+            position > query.after if query.ascending else position < query.after
         )
-    order = order_column.asc() if query.ascending else order_column.desc()
-    rows = session.execute(statement.order_by(order).limit(query.limit + 1)).all()
-    page = [(row[0], row[1], row[2]) for row in rows[: query.limit]]
+    if query.ascending:
+        order = (stored_column.asc(), seq_column.asc())
+    else:
+        order = (stored_column.desc(), seq_column.desc())
+    rows = session.execute(statement.order_by(*order).limit(query.limit + 1)).all()
+    if rows and query.ceiling_seq is None:
+        query.ceiling_seq = rows[0][4]
+    page = [PageRow(*row[:4]) for row in rows[: query.limit]]
     return page, len(rows) > query.limit

@@ -22,7 +22,12 @@ from john.lrs.models import (
     LrsStatement,
     LrsStatementTerm,
 )
-from john.lrs.sql import insert_ignoring_conflicts
+from john.lrs.sql import (
+    copy_rows,
+    insert_ignoring_conflicts,
+    is_postgresql,
+    next_sequence_values,
+)
 from john.lrs.statements import (
     activities_with_definitions,
     agent_ifi,
@@ -53,14 +58,18 @@ def store_statements(
     statements: list[Any],
     version: str,
     parts: list[Part] | None = None,
+    *,
+    validated: bool = False,
 ) -> StoreResult:
     """Validate and store a batch, and return the statement ids in order.
 
     A statement whose id is already stored with the same content is skipped.
     One whose id is stored with different content raises :class:`Conflict`
-    (409), and then nothing in the batch is stored.
+    (409), and then nothing in the batch is stored. ``validated`` skips the
+    validation when the caller has already run :func:`check_statements`.
     """
-    check_statements(statements, version)
+    if not validated:
+        check_statements(statements, version)
     ids = [s.get("id", "").lower() for s in statements if "id" in s]
     if len(ids) != len(set(ids)):
         raise StatementInvalid(
@@ -142,56 +151,91 @@ def _existing_hashes(session: Session, ids: list[str]) -> dict[str, str]:
 
 
 def _insert(session: Session, client: ClientIdentity, fresh: list[_Prepared]) -> None:
-    rows = []
-    for item in fresh:
-        document = item.document
-        target = document["object"]
-        kind = target.get("objectType")
-        context = document.get("context") or {}
-        hashes = attachment_hashes(document)
-        rows.append(
-            {
-                "statement_id": item.statement_id,
-                "client_id": client.id,
-                "actor_ifi": index_key(agent_ifi(document["actor"]) or "") or None,
-                "verb_id": index_key(document["verb"]["id"]),
-                "activity_id": index_key(target["id"]) if kind == "Activity" else None,
-                "registration": (context.get("registration") or "").lower() or None,
-                "ref_target": target["id"].lower() if kind == "StatementRef" else None,
-                "stored": to_datetime(document["stored"]),
-                "timestamp": to_datetime(document["timestamp"]),
-                "voided": False,
-                "is_voiding": document["verb"]["id"] == VOIDED_VERB,
-                "content_hash": item.content_hash,
-                "attachment_hashes": " ".join(hashes) or None,
-                "document": document,
-            }
-        )
-    # A plain executemany and one lookup of the new sequence numbers cost far
-    # less than INSERT ... RETURNING, which SQLAlchemy splits into many small
-    # statements on SQLite.
-    connection = session.connection()
-    connection.execute(insert(LrsStatement), rows)
-    by_id = dict(
-        connection.execute(
-            select(LrsStatement.statement_id, LrsStatement.seq).where(
-                LrsStatement.statement_id.in_([r["statement_id"] for r in rows])
-            )
-        ).all()
-    )
-    seqs = [by_id[r["statement_id"]] for r in rows]
-
+    rows = [_statement_row(client, item) for item in fresh]
     targets = {r["ref_target"] for r in rows if r["ref_target"]}
     inherited = _terms_of_targets(session, targets)
-    terms: list[dict[str, Any]] = []
-    for seq, item, row in zip(seqs, fresh, rows, strict=True):
+
+    if is_postgresql(session):
+        seqs = next_sequence_values(session, "lrs_statements", "seq", len(rows))
+        for seq, row in zip(seqs, rows, strict=True):
+            row["seq"] = seq
+        copy_rows(
+            session,
+            "lrs_statements",
+            STATEMENT_COLUMNS,
+            [tuple(row[name] for name in STATEMENT_COLUMNS) for row in rows],
+        )
+    else:
+        # A plain executemany and one lookup of the new sequence numbers cost
+        # far less than INSERT ... RETURNING, which SQLAlchemy splits into many
+        # small statements on SQLite.
+        connection = session.connection()
+        connection.execute(insert(LrsStatement), rows)
+        by_id = dict(
+            connection.execute(
+                select(LrsStatement.statement_id, LrsStatement.seq).where(
+                    LrsStatement.statement_id.in_([r["statement_id"] for r in rows])
+                )
+            ).all()
+        )
+        for row in rows:
+            row["seq"] = by_id[row["statement_id"]]
+
+    terms: list[tuple[int, str, str, Any]] = []
+    for item, row in zip(fresh, rows, strict=True):
         own = {(kind, index_key(term)) for kind, term in statement_terms(item.document)}
         own |= inherited.get(row["ref_target"] or "", set())
-        terms.extend(
-            {"statement_seq": seq, "kind": kind, "term": term} for kind, term in own
+        terms.extend((row["seq"], kind, term, row["stored"]) for kind, term in own)
+    if is_postgresql(session):
+        copy_rows(session, "lrs_statement_terms", TERM_COLUMNS, terms)
+    elif terms:
+        session.connection().execute(
+            insert(LrsStatementTerm),
+            [dict(zip(TERM_COLUMNS, term, strict=True)) for term in terms],
         )
-    if terms:
-        connection.execute(insert(LrsStatementTerm), terms)
+
+
+STATEMENT_COLUMNS = (
+    "seq",
+    "statement_id",
+    "client_id",
+    "actor_ifi",
+    "verb_id",
+    "activity_id",
+    "registration",
+    "ref_target",
+    "stored",
+    "timestamp",
+    "voided",
+    "is_voiding",
+    "content_hash",
+    "attachment_hashes",
+    "document",
+)
+TERM_COLUMNS = ("statement_seq", "kind", "term", "stored")
+
+
+def _statement_row(client: ClientIdentity, item: _Prepared) -> dict[str, Any]:
+    document = item.document
+    target = document["object"]
+    kind = target.get("objectType")
+    context = document.get("context") or {}
+    return {
+        "statement_id": item.statement_id,
+        "client_id": client.id,
+        "actor_ifi": index_key(agent_ifi(document["actor"]) or "") or None,
+        "verb_id": index_key(document["verb"]["id"]),
+        "activity_id": index_key(target["id"]) if kind == "Activity" else None,
+        "registration": (context.get("registration") or "").lower() or None,
+        "ref_target": target["id"].lower() if kind == "StatementRef" else None,
+        "stored": to_datetime(document["stored"]),
+        "timestamp": to_datetime(document["timestamp"]),
+        "voided": False,
+        "is_voiding": document["verb"]["id"] == VOIDED_VERB,
+        "content_hash": item.content_hash,
+        "attachment_hashes": " ".join(attachment_hashes(document)) or None,
+        "document": document,
+    }
 
 
 def _terms_of_targets(session: Session, ids: set[str]) -> dict[str, set]:
