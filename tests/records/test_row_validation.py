@@ -151,9 +151,12 @@ def test_birth_checked_against_today_without_date() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("hours", "-1", "must be a non-negative number"),
-        ("hours", "nan", "must be a non-negative number"),
-        ("hours", "ten", "is not a number"),
+        ("hours", "-1", "is not a plain non-negative number"),
+        ("hours", "nan", "is not a plain non-negative number"),
+        ("hours", "ten", "is not a plain non-negative number"),
+        ("hours", "1_000", "is not a plain non-negative number"),
+        ("hours", "1e23", "is not a plain non-negative number"),
+        ("started_on", "0001-01-01", "is before the learner's date_of_birth"),
         ("started_on", "2030-01-01", "is in the future"),
         ("ended_on", "2019-01-01", "is before started_on"),
         ("kind", "hobby", "is not one of"),
@@ -226,3 +229,16 @@ def test_row_key_follows_record_content() -> None:
     assert first is not None
     assert second is not None
     assert first.row_key != second.row_key
+
+
+def test_implausible_birth_date_blamed_on_birth() -> None:
+    found = problems_of(achievement_row(date_of_birth="1801-02-03"))
+    assert set(found) == {"date_of_birth"}
+    assert found["date_of_birth"].startswith("gives an age outside")
+
+
+def test_decimal_hours_kept() -> None:
+    valid, problems = validate(experience_row(hours="37.5"), feed_type="experiences")
+    assert problems == []
+    assert valid is not None
+    assert valid.record[-1] == 37.5

@@ -8,7 +8,6 @@ reports and logs can show them without disclosing personal data.
 from __future__ import annotations
 
 import hashlib
-import math
 import operator
 import re
 from collections.abc import Callable
@@ -56,6 +55,9 @@ MAX_AGE_YEARS = 100
 # UK postcode shape (outward code, space, inward code) from the Royal Mail PAF
 # format; the GIR 0AA special case is accepted too.
 _POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})|GIR ?0AA")
+# Digits with an optional decimal part: float() would also take "1_000",
+# "1e23", "inf" and "nan", which no provider means as hours.
+_HOURS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,4})?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # The person's identifier fields, in PERSON_FIELDS order, with their checks.
@@ -152,6 +154,10 @@ class RowValidator:
         self.registers = registers
         self.today = today
         self.kinds = KINDS[feed_type]
+        # The date that the age check measures the learner's age on.
+        self.record_date_field = (
+            "awarded_on" if feed_type == "achievements" else "started_on"
+        )
         positions = bound.positions
         self._person_values = _field_reader(
             [positions.get(name) for name in PERSON_FIELDS]
@@ -205,7 +211,9 @@ class RowValidator:
         if birth_text:
             birth = _parse_date("date_of_birth", birth_text, problems)
             if birth is not None:
-                _check_birth(birth, record_date or self.today, self.today, problems)
+                _check_birth(
+                    birth, record_date, self.record_date_field, self.today, problems
+                )
 
         postcode_value = None
         if postcode:
@@ -360,15 +368,14 @@ class RowValidator:
 
         hours = None
         if hours_text:
-            try:
+            if _HOURS.fullmatch(hours_text):
                 hours = float(hours_text)
-            except ValueError:
-                problems.append(FieldProblem("hours", "is not a number"))
             else:
-                if not math.isfinite(hours) or hours < 0:
-                    problems.append(
-                        FieldProblem("hours", "must be a non-negative number")
+                problems.append(
+                    FieldProblem(
+                        "hours", "is not a plain non-negative number such as 37.5"
                     )
+                )
 
         record = (
             kind,
@@ -420,18 +427,34 @@ def _parse_date(name: str, value: str, problems: list) -> date | None:
         return None
 
 
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
 def _check_birth(
-    birth: date, on: date, today: date, problems: list[FieldProblem]
+    birth: date,
+    record_date: date | None,
+    record_field: str,
+    today: date,
+    problems: list[FieldProblem],
 ) -> None:
     if birth > today:
         problems.append(FieldProblem("date_of_birth", "is in the future"))
         return
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    if record_date is not None and record_date < birth:
+        # A record dated before its learner was born: the record's own date is
+        # the likely mistake (0001-01-01 for a missing date, say).
+        problems.append(
+            FieldProblem(record_field, "is before the learner's date_of_birth")
+        )
+        return
+    age = _age(birth, record_date or today)
     if age < MIN_AGE_YEARS or age > MAX_AGE_YEARS:
+        where = record_field if record_date is not None else "today"
         problems.append(
             FieldProblem(
                 "date_of_birth",
                 f"gives an age outside {MIN_AGE_YEARS} to {MAX_AGE_YEARS} years "
-                "at the record's date",
+                f"on {where}",
             )
         )
