@@ -380,3 +380,49 @@ def test_rate_bucket_refills_over_time(session_factory) -> None:
         limiter.take(db, "Acme Recruiting", now=1061.0)
         limiter.take(db, "Other Verifier Ltd", now=1061.0)
     assert refused.value.retry_after == 30
+
+
+def test_retry_with_same_key_returns_first_answer(
+    client, consented, as_role, session_factory
+) -> None:
+    from john.consent.models import Verification
+
+    headers = {**consented, "Idempotency-Key": "order-7f3a"}
+    answers = [_verify(client, headers, [CLAIM_TABLE[0][0]]) for _ in range(8)]
+    assert [a.status_code for a in answers] == [201] * 8
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len({a.json()["jws"] for a in answers}) == 1
+    assert "idempotent-replayed" not in answers[0].headers
+    assert answers[1].headers["idempotent-replayed"] == "true"
+    with session_factory() as db:
+        assert db.query(Verification).count() == 1
+    # Eight sends of one request are not eight questions about the learner.
+    signals = client.get("/api/v1/fraud-signals", headers=as_role("curator")).json()
+    assert signals == []
+
+
+def test_retry_key_reused_for_other_request_conflicts(client, consented) -> None:
+    headers = {**consented, "Idempotency-Key": "order-7f3a"}
+    first = _verify(client, headers, [CLAIM_TABLE[0][0]])
+    other = _verify(client, headers, [CLAIM_TABLE[1][0]])
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert "order-7f3a" in other.json()["detail"]
+
+
+def test_retry_key_spends_no_rate_token(client, consented) -> None:
+    from john.consent.ratelimit import RateLimiter
+
+    client.app.state.verification_limiter = RateLimiter(per_minute=1, burst=1)
+    headers = {**consented, "Idempotency-Key": "order-1"}
+    codes = [
+        _verify(client, headers, [CLAIM_TABLE[0][0]]).status_code for _ in range(3)
+    ]
+    assert codes == [201, 201, 201]
+    fresh = _verify(client, consented, [CLAIM_TABLE[0][0]])
+    assert fresh.status_code == 429
+
+
+def test_retry_key_must_be_printable(client, consented) -> None:
+    headers = {**consented, "Idempotency-Key": "x" * 201}
+    assert _verify(client, headers, [CLAIM_TABLE[0][0]]).status_code == 422

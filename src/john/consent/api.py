@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from john.auth.principal import Principal
 from john.consent import audit, exemptions, fraud, right_to_work, service
 from john.consent import subject_access as sar
 from john.consent.access import (
+    grantee_key,
     require_visibility,
     visible_achievements,
     visible_experiences,
@@ -40,6 +41,8 @@ from john.consent.verification import (
     VerificationRequest,
     answer_verification,
     fetch_verification,
+    find_retried,
+    request_sha256,
 )
 from john.errors import PROBLEM_BASE, TooManyRequests
 
@@ -122,21 +125,45 @@ def verification_jwks(request: Request) -> dict[str, Any]:
 def create_verification(
     body: VerificationRequest,
     request: Request,
+    response: Response,
     principal: Annotated[
         Principal, Depends(require("verifications:write", roles=["verifier"]))
     ],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[!-~]+$",
+            description="Any printable ASCII text without spaces; a retry that "
+            "sends the same key and body gets the first answer back.",
+        ),
+    ] = None,
 ) -> Any:
     """Answer claims about a person with a minimal answer signed by the hub."""
     # One session serves the whole request, opened here rather than through a
     # generator dependency, which would cost two more thread hand-offs.
     factory = session_factory(request)
     with factory() as db:
+        if idempotency_key is not None:
+            # A retry spends no rate-limit token and adds no probing count.
+            earlier = find_retried(
+                db, grantee_key(principal), idempotency_key, request_sha256(body)
+            )
+            if earlier is not None:
+                response.headers["Idempotent-Replayed"] = "true"
+                return VerificationOut(
+                    id=earlier.id, answer=earlier.answer, jws=earlier.jws
+                )
         try:
             _limiter(request).take(db, principal.organisation or principal.subject)
         except TooManyRequests as error:
             return _too_many_requests(request, error)
         key = load_signing_key(request.app.state.settings.data_dir)
-        verification = answer_verification(db, factory, principal, body, key)
+        verification = answer_verification(
+            db, factory, principal, body, key, idempotency_key
+        )
     return VerificationOut(
         id=verification.id, answer=verification.answer, jws=verification.jws
     )

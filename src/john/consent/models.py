@@ -114,6 +114,13 @@ class Verification(Base):
             "learner_id",
             "created_at",
         ),
+        # A retried request names the same key, and finds the first answer.
+        Index(
+            "ux_consent_verifications_requester_key",
+            "requester",
+            "idempotency_key",
+            unique=True,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -125,6 +132,8 @@ class Verification(Base):
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
     jws: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    request_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class ExemptionRule(Base):

@@ -19,7 +19,8 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 from pydantic import BaseModel, Field
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.auth.principal import Principal
@@ -37,7 +38,7 @@ from john.consent.matching import match_identity
 from john.consent.models import Verification
 from john.consent.signing import sign_answer
 from john.db import new_public_id, serialised_writes, utcnow
-from john.errors import NotFound
+from john.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,16 @@ def answer_verification(
     principal: Principal,
     request: VerificationRequest,
     key: OKPKey,
+    idempotency_key: str | None = None,
 ) -> Verification:
     """Match, check consent, answer every claim, sign and store; commits.
 
     Everything is read first; the fraud signals, the answer and its audit
-    entry are then written in one short transaction.
+    entry are then written in one short transaction. With an
+    ``idempotency_key`` that this verifier sent before with the same request,
+    the first answer is returned and nothing is written again.
     """
+    request_digest = request_sha256(request)
     verification_id = new_public_id("V")
     identity = request.identity
     match = match_identity(
@@ -207,6 +212,8 @@ def answer_verification(
         answer=payload,
         jws=sign_answer(key, payload),
         created_at=utcnow(),
+        idempotency_key=idempotency_key,
+        request_sha256=request_digest,
     )
     object_ids = [verification_id]
     for result in results:
@@ -228,6 +235,13 @@ def answer_verification(
     )
 
     with serialised_writes(session):
+        if idempotency_key is not None:
+            # Checked again under the write lock, because a concurrent retry may
+            # have stored its answer meanwhile.
+            earlier = find_retried(session, requester, idempotency_key, request_digest)
+            if earlier is not None:
+                session.rollback()
+                return earlier
         for signal in signals:
             raise_signal(
                 session,
@@ -242,9 +256,52 @@ def answer_verification(
             {column: getattr(verification, column) for column in _COLUMNS},
         )
         append(session, event)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # PostgreSQL takes no process lock, so two retries can both get
+            # here. The unique key admits one, and the other reads its answer.
+            session.rollback()
+            if idempotency_key is None:
+                raise
+            earlier = find_retried(session, requester, idempotency_key, request_digest)
+            if earlier is None:
+                raise
+            log.info(
+                "verification %s not stored: retry of %s", verification_id, earlier.id
+            )
+            return earlier
     log.info("verification %s answered: %s", verification_id, status)
     return verification
+
+
+def request_sha256(request: VerificationRequest) -> str:
+    """Return the SHA-256 of the request's canonical JSON form."""
+    canonical = json.dumps(
+        request.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_retried(
+    session: Session, requester: str, idempotency_key: str, digest: str
+) -> Verification | None:
+    """Return the answer stored under this verifier's key, if any.
+
+    Raises Conflict when the key was used before with a different request.
+    """
+    earlier = session.scalars(
+        select(Verification).where(
+            Verification.requester == requester,
+            Verification.idempotency_key == idempotency_key,
+        )
+    ).first()
+    if earlier is not None and earlier.request_sha256 != digest:
+        raise Conflict(
+            f"Idempotency-Key {idempotency_key!r} was used for a different "
+            "verification request; send a new key for a new request"
+        )
+    return earlier
 
 
 _INSERT_VERIFICATION = insert(Verification)
