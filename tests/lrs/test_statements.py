@@ -337,3 +337,25 @@ def test_context_agents_only_in_two(xapi, xapi_v1) -> None:
     }
     assert xapi.post_statements(statement(context=context)).status_code == 200
     assert xapi_v1.post_statements(statement(context=context)).status_code == 400
+
+
+def test_concurrent_same_statement_all_accepted(xapi) -> None:
+    import threading
+
+    body = statement(id=str(uuid.uuid4()))
+    start = threading.Barrier(5)
+    codes: list[int] = []
+
+    def send() -> None:
+        start.wait()
+        codes.append(xapi.post_statements(body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * 5
+    stored = xapi.get_statements(statementId=body["id"])
+    assert stored.status_code == 200
+    assert stored.json()["id"] == body["id"]

@@ -78,6 +78,31 @@ def store_statements(
 
     now = utcnow()
     prepared = [_prepare(s, client, version, now) for s in statements]
+    try:
+        created = _store_new(session, client, prepared, parts)
+    except IntegrityError:
+        # Another request stored one of these ids after our check. Checking
+        # again tells a concurrent copy of the same statement (skipped, as
+        # the specification asks) from a different one (409).
+        session.rollback()
+        try:
+            created = _store_new(session, client, prepared, parts)
+        except IntegrityError as error:
+            session.rollback()
+            raise Conflict(
+                "a statement in the batch was stored by another request at the "
+                "same time; send the batch again"
+            ) from error
+    return StoreResult(ids=[p.statement_id for p in prepared], created=created)
+
+
+def _store_new(
+    session: Session,
+    client: ClientIdentity,
+    prepared: list[_Prepared],
+    parts: list[Part] | None,
+) -> int:
+    """Store the statements whose ids are new, commit, and return their count."""
     existing = _existing_hashes(session, [p.statement_id for p in prepared])
     fresh = []
     for item in prepared:
@@ -89,9 +114,8 @@ def store_statements(
                 f"statement {item.statement_id} is already stored with different "
                 "content; statements cannot be changed, send a new id"
             )
-    result = StoreResult(ids=[p.statement_id for p in prepared], created=len(fresh))
     if not fresh:
-        return result
+        return 0
 
     try:
         _insert(session, client, fresh)
@@ -106,14 +130,8 @@ def store_statements(
             "the statement holds a value the store cannot keep, such as a NUL "
             "character (\\u0000) in a string; remove it and send again"
         ) from error
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict(
-            "a statement in the batch was stored by another request at the same "
-            "time; send the batch again"
-        ) from error
     log.info("stored %d statements for client %s", len(fresh), client.id)
-    return result
+    return len(fresh)
 
 
 @dataclass
