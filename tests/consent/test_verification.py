@@ -426,3 +426,48 @@ def test_retry_key_spends_no_rate_token(client, consented) -> None:
 def test_retry_key_must_be_printable(client, consented) -> None:
     headers = {**consented, "Idempotency-Key": "x" * 201}
     assert _verify(client, headers, [CLAIM_TABLE[0][0]]).status_code == 422
+
+
+def _ask_consent(client, headers):
+    return client.post(
+        "/api/v1/consent-requests",
+        json={
+            "identity": ADA,
+            "scope": "record",
+            "purpose": "pre-employment checks",
+            "valid_until": NEXT_YEAR,
+        },
+        headers=headers,
+    )
+
+
+def test_consent_request_retry_stored_once(client, store, as_role) -> None:
+    headers = {**as_role("verifier"), "Idempotency-Key": "ask-ada-1"}
+    sent = [_ask_consent(client, headers) for _ in range(4)]
+    assert [r.status_code for r in sent] == [202] * 4
+    assert len({r.json()["id"] for r in sent}) == 1
+    pending = client.get("/api/v1/consent-requests", headers=as_role("learner"))
+    assert len(pending.json()) == 1
+
+
+def test_consent_request_without_key_not_merged(client, store, as_role) -> None:
+    verifier = as_role("verifier")
+    first = _ask_consent(client, verifier)
+    second = _ask_consent(client, verifier)
+    assert first.json()["id"] != second.json()["id"]
+
+
+def test_consent_request_key_reused_conflicts(client, store, as_role) -> None:
+    headers = {**as_role("verifier"), "Idempotency-Key": "ask-ada-1"}
+    assert _ask_consent(client, headers).status_code == 202
+    changed = client.post(
+        "/api/v1/consent-requests",
+        json={
+            "identity": ADA,
+            "scope": "record",
+            "purpose": "a different purpose",
+            "valid_until": NEXT_YEAR,
+        },
+        headers=headers,
+    )
+    assert changed.status_code == 409

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.auth.deps import require
@@ -120,6 +121,18 @@ def verification_jwks(request: Request) -> dict[str, Any]:
 
 # --- verification ----------------------------------------------------------
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[!-~]+$",
+        description="Any printable ASCII text without spaces; a retry that "
+        "sends the same key and body gets the first result back.",
+    ),
+]
+
 
 @router.post("/api/v1/verifications", status_code=201, response_model=VerificationOut)
 def create_verification(
@@ -129,17 +142,7 @@ def create_verification(
     principal: Annotated[
         Principal, Depends(require("verifications:write", roles=["verifier"]))
     ],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=200,
-            pattern=r"^[!-~]+$",
-            description="Any printable ASCII text without spaces; a retry that "
-            "sends the same key and body gets the first answer back.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Answer claims about a person with a minimal answer signed by the hub."""
     # One session serves the whole request, opened here rather than through a
@@ -275,18 +278,31 @@ def create_consent_request(
         Principal,
         Depends(require("consent:write", roles=["verifier", "adviser"])),
     ],
+    idempotency_key: IdempotencyKey = None,
 ) -> ConsentRequestOut:
     """Ask a person for consent; they approve or decline on their page."""
-    made = service.request_consent(
-        db,
-        session_factory(request),
-        principal,
-        identity=body.identity.model_dump(),
-        terms=service.GrantTerms(
-            body.scope, body.scope_value, body.purpose, body.valid_until
-        ),
-    )
-    db.commit()
+
+    def make() -> Any:
+        return service.request_consent(
+            db,
+            session_factory(request),
+            principal,
+            identity=body.identity.model_dump(),
+            terms=service.GrantTerms(
+                body.scope, body.scope_value, body.purpose, body.valid_until
+            ),
+            idempotency_key=idempotency_key,
+        )
+
+    try:
+        made = make()
+        db.commit()
+    except IntegrityError:
+        # A concurrent retry with the same key stored its request first.
+        db.rollback()
+        if idempotency_key is None:
+            raise
+        made = make()
     return _request_out(made)
 
 

@@ -80,6 +80,15 @@ class ConsentRequest(Base):
     """A verifier's or adviser's request for consent, waiting for the learner."""
 
     __tablename__ = "consent_requests"
+    # A retried request names the same key, and finds the first request.
+    __table_args__ = (
+        Index(
+            "ux_consent_requests_requester_key",
+            "requester",
+            "idempotency_key",
+            unique=True,
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     learner_id: Mapped[str | None] = mapped_column(
@@ -96,6 +105,8 @@ class ConsentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grant_id: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    request_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Verification(Base):

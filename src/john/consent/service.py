@@ -8,7 +8,7 @@ read checks the grants live (see :mod:`john.consent.access`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.auth.principal import Principal
+from john.consent import retries
 from john.consent.access import CATEGORIES, grantee_key
 from john.consent.audit import AuditEvent, EventType, append
 from john.consent.matching import match_identity
@@ -250,13 +251,23 @@ def request_consent(
     *,
     identity: dict[str, Any],
     terms: GrantTerms,
+    idempotency_key: str | None = None,
 ) -> ConsentRequest:
     """Store a request for consent; the learner sees it on their page.
 
     The answer is the same whether or not the identity matched a learner, so
-    a request cannot be used to find out who is in the hub.
+    a request cannot be used to find out who is in the hub. With an
+    ``idempotency_key`` sent before with the same request, the first request
+    is returned and nothing is stored again, matched or not.
     """
     check_terms(terms)
+    digest = retries.body_sha256({"identity": identity, "terms": asdict(terms)})
+    if idempotency_key is not None:
+        earlier = retries.find_retried(
+            session, ConsentRequest, grantee_key(requester), idempotency_key, digest
+        )
+        if earlier is not None:
+            return earlier
     match = match_identity(session_factory, **identity)
     request = ConsentRequest(
         id=new_public_id("R"),
@@ -270,6 +281,8 @@ def request_consent(
         valid_until=terms.valid_until,
         status="pending",
         created_at=utcnow(),
+        idempotency_key=idempotency_key,
+        request_sha256=digest,
     )
     session.add(request)
     session.flush()

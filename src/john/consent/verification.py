@@ -19,12 +19,13 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from john.auth.principal import Principal
 from john.consent import claims as rules
+from john.consent import retries
 from john.consent.access import (
     Visibility,
     grantee_key,
@@ -36,9 +37,10 @@ from john.consent.audit import AuditEvent, EventType, append
 from john.consent.fraud import institution_status, is_probing, raise_signal
 from john.consent.matching import match_identity
 from john.consent.models import Verification
+from john.consent.retries import body_sha256
 from john.consent.signing import sign_answer
 from john.db import new_public_id, serialised_writes, utcnow
-from john.errors import Conflict, NotFound
+from john.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -277,10 +279,7 @@ def answer_verification(
 
 def request_sha256(request: VerificationRequest) -> str:
     """Return the SHA-256 of the request's canonical JSON form."""
-    canonical = json.dumps(
-        request.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return body_sha256(request.model_dump(mode="json"))
 
 
 def find_retried(
@@ -290,18 +289,9 @@ def find_retried(
 
     Raises Conflict when the key was used before with a different request.
     """
-    earlier = session.scalars(
-        select(Verification).where(
-            Verification.requester == requester,
-            Verification.idempotency_key == idempotency_key,
-        )
-    ).first()
-    if earlier is not None and earlier.request_sha256 != digest:
-        raise Conflict(
-            f"Idempotency-Key {idempotency_key!r} was used for a different "
-            "verification request; send a new key for a new request"
-        )
-    return earlier
+    return retries.find_retried(
+        session, Verification, requester, idempotency_key, digest
+    )
 
 
 _INSERT_VERIFICATION = insert(Verification)
