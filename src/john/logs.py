@@ -44,5 +44,13 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.setLevel(level.upper())
 
     # Splink and SQLAlchemy are chatty at INFO; their SQL may echo row values.
-    for noisy in ("splink", "sqlalchemy.engine", "httpx", "uvicorn.access"):
+    # Alembic's INFO lines repeat on every command; JOHN logs the migration.
+    noisy_loggers = (
+        "splink",
+        "sqlalchemy.engine",
+        "httpx",
+        "uvicorn.access",
+        "alembic",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
