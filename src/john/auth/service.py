@@ -30,8 +30,10 @@ def _check_binding(
         raise InvalidInput(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
     if role == "learner" and not learner_id:
         raise InvalidInput("a learner account needs the learner id it belongs to")
+    if role == "provider" and not ukprn:
+        raise InvalidInput("a provider account needs its UKPRN; give the 8 digits")
     if role == "provider" and not (ukprn and ukprn.isdigit() and len(ukprn) == 8):
-        raise InvalidInput(f"a provider needs its 8-digit UKPRN, not {ukprn!r}")
+        raise InvalidInput(f"UKPRN {ukprn!r} is invalid; give the provider's 8 digits")
     if role in ("verifier", "adviser", "sponsor") and not organisation:
         raise InvalidInput(f"a {role} needs the organisation it acts for")
 
