@@ -45,3 +45,16 @@ def test_client_known_learner_added(database_url: str, tmp_path: Path, session) 
     )
     assert result.returncode == 0
     assert "client_secret=" in result.stdout
+
+
+def test_user_unknown_role_rejected_before_prompt(
+    database_url: str, tmp_path: Path, session
+) -> None:
+    result = run_john(
+        {"JOHN_DATABASE_URL": database_url, "JOHN_DATA_DIR": str(tmp_path)},
+        *["users", "add", "zelphine", "--role", "king"],
+    )
+    assert result.returncode == 4
+    assert "role 'king' is unknown" in " ".join(result.stderr.split())
+    assert "Password" not in result.stderr
+    assert session.scalar(select(func.count()).select_from(User)) == 0

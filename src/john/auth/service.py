@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 12
 
 
-def _check_binding(
+def check_binding(
     role: str, learner_id: str | None, ukprn: str | None, organisation: str | None
 ) -> None:
+    """Raise InvalidInput unless the role is known and has what it acts for."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
     if role == "learner" and not learner_id:
@@ -51,7 +52,7 @@ def create_user(
     external_subject: str | None = None,
 ) -> User:
     """Add a user with a role and its binding; the caller commits."""
-    _check_binding(role, learner_id, ukprn, organisation)
+    check_binding(role, learner_id, ukprn, organisation)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password is shorter than {MIN_PASSWORD_LENGTH} characters; "
@@ -199,7 +200,7 @@ def create_client(
     learner_id: str | None = None,
 ) -> NewClient:
     """Register a machine client; the secret is returned once and stored hashed."""
-    _check_binding(role, learner_id, ukprn, organisation)
+    check_binding(role, learner_id, ukprn, organisation)
     allowed = ROLE_SCOPES[role]
     granted = sorted(scopes) if scopes else sorted(allowed)
     for scope in granted:

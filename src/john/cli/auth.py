@@ -68,6 +68,8 @@ def add_user(
     ),
 ) -> None:
     """Add a person with a role; prompts for the password unless OIDC is used."""
+    # Checked before the prompt, so a typo does not cost the password typing.
+    service.check_binding(role, learner_id, ukprn, organisation)
     with context.sessions()() as db:
         _check_learner(db, learner_id)
     password = None if oidc_subject else _read_password()
