@@ -31,21 +31,17 @@ def find_retried(
 
     Raises Conflict when the key was used before with a different request.
     """
+    # Every keyed model maps requester, idempotency_key and request_sha256.
     table: Any = model
-    earlier = session.scalars(
+    earlier: Any = session.scalars(
         select(model).where(
             table.requester == requester,
             table.idempotency_key == idempotency_key,
         )
     ).first()
-    if earlier is not None and table_digest(earlier) != digest:
+    if earlier is not None and earlier.request_sha256 != digest:
         raise Conflict(
             f"Idempotency-Key {idempotency_key!r} was used for a different "
             "request; send a new key for a new request"
         )
     return earlier
-
-
-def table_digest(row: Any) -> str | None:
-    """Return the request digest stored on a keyed row."""
-    return row.request_sha256  # type: ignore[no-any-return]

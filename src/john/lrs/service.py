@@ -82,7 +82,7 @@ def store_statements(
         created = _store_new(session, client, prepared, parts)
     except IntegrityError:
         # Another request stored one of these ids after our check. Checking
-        # again tells a concurrent copy of the same statement (skipped, as
+        # again separates a concurrent copy of the same statement (skipped, as
         # the specification asks) from a different one (409).
         session.rollback()
         try:
