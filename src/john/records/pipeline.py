@@ -4,24 +4,35 @@ Small feeds are read, validated and written in the calling thread. Large
 feeds are written by a child process that owns the feed's transaction, so
 that validation (pure Python) and the store's work run on two cores. A
 thread would not do, because the driver needs the GIL for every row it
-binds and would wait on the validating thread each time. The pipe between
-the two blocks when full, so at most a few chunks are in memory whatever the
-feed's size. If the parent dies, the child is killed with it (Linux) or sees
-the pipe close, and the transaction is rolled back either way.
+binds and would wait on the validating thread each time. Chunks go to the
+child through a bounded queue and a pipe, so at most a few chunks are in
+memory whatever the feed's size. If the parent dies, the child is killed
+with it (Linux) or sees the pipe close, and the transaction is rolled back
+either way.
+
+Rows cross the pipe as ``marshal`` data, which for tuples of text, numbers
+and None is several times faster to write than pickle; the feed's report
+and the control messages go as pickle.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
+import marshal
 import os
+import pickle
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -52,6 +63,10 @@ PROGRESS_LOG_ROWS = 100_000
 # Feeds from this size up are written by a child process; below it, starting
 # the process (about a second) costs more than it saves.
 PROCESS_THRESHOLD_BYTES = 4 * 1024 * 1024
+# Chunks waiting for the writer child. The reader keeps validating while the
+# child starts (about half a second) and while it writes a chunk; this many
+# chunks of 5,000 rows take about 30 MB.
+SEND_QUEUE_CHUNKS = 16
 # Distinct reasons kept per field in a report; the rest are counted together,
 # so a feed with many different problems still has a small report.
 MAX_REASONS_PER_FIELD = 20
@@ -171,7 +186,9 @@ class _ProcessSink:
     the transaction.
 
     The child is a fresh interpreter rather than a multiprocessing one, so a
-    caller's script is never imported again in the child.
+    caller's script is never imported again in the child. A thread of this
+    process moves queued chunks into the pipe, so the reader does not wait for
+    the child to start or to take each chunk.
     """
 
     def __init__(self, url: str, report: FeedReport):
@@ -192,10 +209,22 @@ class _ProcessSink:
         os.close(from_child_write)
         self.outbox = Pipe(to_child_write, readable=False)
         self.inbox = Pipe(from_child_read, writable=False)
-        self.outbox.send((url, report))
-        self._expect("ready")
+        self.outbox.send_bytes(_frame_control(("open", (url, report))))
+        self.waiting: queue.Queue[bytes | None] = queue.Queue(SEND_QUEUE_CHUNKS)
+        self.sender = threading.Thread(
+            target=self._send_queued, name="feed-writer-pipe", daemon=True
+        )
+        self.sender.start()
 
-    def _expect(self, expected: str) -> Any:
+    def _send_queued(self) -> None:
+        while (data := self.waiting.get()) is not None:
+            try:
+                self.outbox.send_bytes(data)
+            except OSError:
+                return  # the child has stopped; the reader finds out why
+
+    def _receive(self) -> tuple[str, Any]:
+        """Return the child's next message, raising the failure it reports."""
         try:
             kind, payload = self.inbox.recv()
         except EOFError:
@@ -210,30 +239,55 @@ class _ProcessSink:
         if kind == "error":
             self._close()
             raise JohnError(f"feed writer process failed: {payload}")
-        assert kind == expected, kind
-        return payload
+        return kind, payload
+
+    def _check_child(self) -> None:
+        """Raise the failure the child has reported, if any, without waiting."""
+        while self.inbox.poll():
+            kind, _ = self._receive()
+            if kind != "ready":
+                raise JohnError(f"feed writer process sent {kind!r} too early")
+
+    def _wait_for_child(self) -> None:
+        """Wait for the child's failure after it stopped taking chunks."""
+        self._check_child()
+        self.process.wait()
+        self._check_child()
+        self._close()
+        raise JohnError("feed writer process stopped unexpectedly")
 
     def send(self, kind: str, payload: Any) -> None:
-        # A failed writer has sent its error and stopped reading, so check
-        # before writing into a pipe that no process reads.
-        if self.inbox.poll():
-            self._expect("none")
-        try:
-            self.outbox.send((kind, payload))
-        except (BrokenPipeError, ConnectionResetError):
-            self._expect("none")
+        self._put(_frame_rows((kind, payload)))
+
+    def _put(self, data: bytes | None) -> None:
+        while True:
+            self._check_child()
+            try:
+                self.waiting.put(data, timeout=0.2)
+                return
+            except queue.Full:
+                if not self.sender.is_alive():
+                    self._wait_for_child()
 
     def commit(self, report: FeedReport) -> None:
-        self.outbox.send(("commit", report))
-        finished: FeedReport = self._expect("committed")
-        report.rows_duplicate = finished.rows_duplicate
-        report.rows_accepted = finished.rows_accepted
+        self._put(_frame_control(("commit", report)))
+        self._put(None)
+        self.sender.join()
+        while True:
+            kind, payload = self._receive()
+            if kind == "committed":
+                break
+            if kind != "ready":
+                raise JohnError(f"feed writer process sent {kind!r}, not a commit")
+        report.rows_duplicate = payload.rows_duplicate
+        report.rows_accepted = payload.rows_accepted
         self._close()
 
     def abort(self) -> None:
         try:
-            self.outbox.send(("abort", None))
-        except OSError:
+            self.waiting.put_nowait(_frame_control(("abort", None)))
+            self.waiting.put_nowait(None)
+        except queue.Full:
             pass
         self._close()
 
@@ -242,6 +296,22 @@ class _ProcessSink:
             if not end.closed:
                 end.close()
         self.process.wait()
+
+
+def _frame_rows(message: tuple[str, Any]) -> bytes:
+    return b"m" + marshal.dumps(message)
+
+
+def _frame_control(message: tuple[str, Any]) -> bytes:
+    return b"p" + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unframe(data: bytes) -> tuple[str, Any]:
+    body = memoryview(data)[1:]
+    message: tuple[str, Any] = (
+        marshal.loads(body) if data[:1] == b"m" else pickle.loads(body)
+    )
+    return message
 
 
 def _child_environment() -> dict[str, str]:
@@ -269,14 +339,18 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
     from john.db import make_engine, make_session_factory
 
     _die_with_parent()
-    url, report = inbox.recv()
+    # Rows are tuples of text and numbers, which hold no reference cycles, so
+    # the cyclic collector would only walk each chunk again and again.
+    gc.disable()
+    kind, (url, report) = _unframe(inbox.recv_bytes())
+    assert kind == "open", kind
     engine = make_engine(url, poolclass=NullPool)
     try:
         transaction = _Transaction(make_session_factory(engine), report)
         outbox.send(("ready", None))
         while True:
             try:
-                kind, payload = inbox.recv()
+                kind, payload = _unframe(inbox.recv_bytes())
             except EOFError:
                 transaction.abort()
                 return
@@ -301,6 +375,37 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
         outbox.send(("error", f"{error.__class__.__name__}: {error}"))
     finally:
         engine.dispose()
+
+
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while feeds are read in this process.
+
+    The reader allocates millions of small tuples that hold no cycles; the
+    collector would walk each chunk again at every generation. Feeds read at
+    once in several threads share the pause, and the last one to finish turns
+    the collector back on if it was on before.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+_collector_was_enabled = True
 
 
 def store_feed(
@@ -334,7 +439,8 @@ def store_feed(
     )
 
     try:
-        _read_rows(report, reader, validator, sink, progress, size)
+        with _collector_paused():
+            _read_rows(report, reader, validator, sink, progress, size)
         sink.commit(report)
     except BaseException:
         sink.abort()

@@ -10,6 +10,7 @@ and the achievements or experiences inserted. SQLite goes through the
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -172,6 +173,7 @@ class SqliteWriter(BulkWriter):
         self.cursor.execute("SELECT coalesce(max(id), 0) FROM person_records")
         self.next_person_id: int = self.cursor.fetchone()[0] + 1
         self.dropped_indexes: list[str] = []
+        self.unchecked = True
 
         names = ("id", *PERSON_COLUMNS)
         self.insert_person = (
@@ -204,6 +206,45 @@ class SqliteWriter(BulkWriter):
             "WHERE source_ukprn = ? AND row_key IN ({marks})"
         )
         return {key for (key,) in self._select_in(sql, self.source, keys)}
+
+    def write(self, rows: Sequence[BoundRow]) -> int:
+        """Store the rows that are not duplicates and return how many were.
+
+        Until a chunk clashes with a stored row, each chunk is written without
+        looking up its keys first: its persons are taken as new and its rows
+        as not yet stored. The unique indexes check both anyway, so a clash
+        undoes the chunk (a savepoint) and it is written again with the
+        lookups, as is every later chunk of the feed. A first load of a source
+        never clashes and skips a lookup of every key.
+        """
+        if self.unchecked:
+            self.cursor.execute("SAVEPOINT unchecked_chunk")
+            first_id = self.next_person_id
+            try:
+                latest = {row[0]: row for row in rows}
+                person_ids = self._insert_persons(list(latest.values()))
+                self._insert_records(rows, person_ids)
+            except sqlite3.IntegrityError:
+                self.cursor.execute("ROLLBACK TO unchecked_chunk")
+                self.next_person_id = first_id
+                self.unchecked = False
+                log.debug("feed %s: a chunk clashed; keys are looked up", self.feed_id)
+            finally:
+                self.cursor.execute("RELEASE unchecked_chunk")
+            if self.unchecked:
+                return 0
+        return super().write(rows)
+
+    def _insert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
+        """Insert every row's person as new and return the ids given."""
+        first = self.next_person_id
+        self.next_person_id += len(rows)
+        person_ids = {row[0]: first + offset for offset, row in enumerate(rows)}
+        self.cursor.executemany(
+            self.insert_person,
+            [(first + offset, *row[2]) for offset, row in enumerate(rows)],
+        )
+        return person_ids
 
     def _upsert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
         sql = (
