@@ -50,7 +50,7 @@ from john.records.models import Feed
 from john.records.reports import FeedReport
 from john.records.store import (
     QuarantineEntry,
-    bind_rows,
+    chunk_of,
     make_writer,
     received_text,
 )
@@ -95,7 +95,11 @@ class _Transaction:
                 # the size is fixed, so memory stays flat.
                 connection.exec_driver_sql("PRAGMA cache_size=-65536")
             self.writer = make_writer(
-                connection, report.feed_type, report.source, report.feed_id
+                connection,
+                report.feed_type,
+                report.source,
+                report.feed_id,
+                received_text(report.received_at),
             )
         except BaseException:
             self.session.close()
@@ -488,7 +492,6 @@ def _read_rows(
     next_log = PROGRESS_LOG_ROWS
     encoding = report.encoding or "utf-8"
     validate = validator.validate
-    provenance = (report.source, report.feed_id, received_text(report.received_at))
 
     for row in reader.rows():
         read += 1
@@ -514,7 +517,7 @@ def _read_rows(
                 # The bytes per row read so far give an estimate of the feed's rows.
                 sink.send("expect", read * size // reader.bytes_read)
                 first_chunk = False
-            sink.send("rows", bind_rows(accepted, *provenance))
+            sink.send("rows", chunk_of(accepted))
             accepted = []
             if progress is not None:
                 progress(reader.bytes_read, read)
@@ -524,7 +527,7 @@ def _read_rows(
                 next_log += PROGRESS_LOG_ROWS
 
     if accepted:
-        sink.send("rows", bind_rows(accepted, *provenance))
+        sink.send("rows", chunk_of(accepted))
     if quarantined:
         sink.send("quarantine", quarantined)
 

@@ -5,6 +5,11 @@ earlier chunks and earlier feeds count), then person records are upserted
 and the achievements or experiences inserted. SQLite goes through the
 ``sqlite3`` cursor with ``executemany``; PostgreSQL through psycopg's
 ``COPY``, which is several times faster than row inserts there.
+
+A chunk arrives as four columns (row numbers, row keys, person values,
+record values). The source, the feed and the arrival time are the same for
+every row of a feed, so SQLite takes them as literals in the statement and
+the pipe does not carry them.
 """
 
 from __future__ import annotations
@@ -52,14 +57,25 @@ SQLITE_MAX_PARAMETERS = 30000
 # load. Building an index from sorted rows took about a third of the time of
 # the random inserts it replaces (100,000 rows, benchmarks/ingest.py feed).
 INDEX_REBUILD_MIN_ROWS = 20_000
+# Page cache of the writer of a large feed, in KiB (SQLite's negative form).
+# Index pages of a million-row load then stay in memory while rows go in;
+# the size is fixed, so memory stays flat whatever the feed's size.
+LARGE_FEED_CACHE_KIB = 262_144
 
 QuarantineEntry = tuple[int, str, str, str | None]
 """Row number, field, reason and raw text of one quarantined problem."""
 
-BoundRow = tuple[str, str, tuple[Any, ...], tuple[Any, ...]]
-"""One valid row ready to insert: the person reference, the row key, the
-values of PERSON_COLUMNS, and the values of ``record_columns`` after the
-person record id."""
+Chunk = tuple[
+    tuple[int, ...],
+    tuple[str, ...],
+    tuple[tuple[Any, ...], ...],
+    tuple[tuple[Any, ...], ...],
+]
+"""Valid rows as columns: row numbers, row keys, person values (PERSON_FIELDS
+order) and record values (RECORD_FIELDS order)."""
+
+Row = tuple[int, str, tuple[Any, ...], tuple[Any, ...]]
+"""One valid row: its number, its key, its person values and record values."""
 
 
 def record_columns(feed_type: str) -> tuple[str, ...]:
@@ -76,22 +92,17 @@ def received_text(received_at: datetime) -> str:
     return received_at.astimezone(UTC).isoformat(" ")
 
 
-def bind_rows(
-    rows: Sequence[ValidRow], source: str, feed_id: str, received: str
-) -> list[BoundRow]:
-    """Return the rows with their provenance, in the order the inserts take.
+def chunk_of(rows: Sequence[ValidRow]) -> Chunk:
+    """Return valid rows as the columns a writer takes."""
+    if not rows:
+        return ((), (), (), ())
+    numbers, keys, persons, records = zip(*rows, strict=True)
+    return numbers, keys, persons, records
 
-    The validating process calls this, so the writer only adds person ids.
-    """
-    return [
-        (
-            row.person[0],
-            row.row_key,
-            (source, *row.person, feed_id, row.number, received),
-            (*row.record, source, feed_id, row.number, received, row.row_key),
-        )
-        for row in rows
-    ]
+
+def sql_text(value: str) -> str:
+    """Return ``value`` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 class BulkWriter:
@@ -103,33 +114,36 @@ class BulkWriter:
         feed_type: str,
         source: str,
         feed_id: str,
+        received: str,
     ):
         self.connection = connection
         self.table = feed_type
         self.columns = record_columns(feed_type)
         self.source = source
         self.feed_id = feed_id
+        self.received = received
         self.dbapi: Any = connection.connection.driver_connection
 
-    def write(self, rows: Sequence[BoundRow]) -> int:
+    def write(self, chunk: Chunk) -> int:
         """Store the rows that are not duplicates and return how many were."""
+        rows: list[Row] = list(zip(*chunk, strict=True))
         fresh = self._drop_duplicates(rows)
         if not fresh:
             return len(rows)
 
         # The last row of a person in the chunk gives the person's details.
-        latest = {row[0]: row for row in fresh}
+        latest = {row[2][0]: row for row in fresh}
         person_ids = self._upsert_persons(list(latest.values()))
         self._insert_records(fresh, person_ids)
         return len(rows) - len(fresh)
 
-    def _drop_duplicates(self, rows: Sequence[BoundRow]) -> Sequence[BoundRow]:
+    def _drop_duplicates(self, rows: list[Row]) -> list[Row]:
         """Return the rows whose key is neither stored nor earlier in the chunk."""
         keys = [row[1] for row in rows]
         existing = self._existing_keys(keys)
         if not existing and len(set(keys)) == len(keys):
             return rows
-        fresh: list[BoundRow] = []
+        fresh: list[Row] = []
         for row in rows:
             if row[1] not in existing:
                 existing.add(row[1])
@@ -149,12 +163,10 @@ class BulkWriter:
     def _existing_keys(self, keys: list[str]) -> set[str]:
         raise NotImplementedError
 
-    def _upsert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
+    def _upsert_persons(self, rows: list[Row]) -> dict[str, int]:
         raise NotImplementedError
 
-    def _insert_records(
-        self, rows: Sequence[BoundRow], person_ids: dict[str, int]
-    ) -> None:
+    def _insert_records(self, rows: Sequence[Row], person_ids: dict[str, int]) -> None:
         raise NotImplementedError
 
 
@@ -173,21 +185,36 @@ class SqliteWriter(BulkWriter):
         self.cursor.execute("SELECT coalesce(max(id), 0) FROM person_records")
         self.next_person_id: int = self.cursor.fetchone()[0] + 1
         self.dropped_indexes: list[str] = []
+        self.cache_size: int | None = None
         self.unchecked = True
 
-        names = ("id", *PERSON_COLUMNS)
+        constants = ("source_ukprn", "feed_id", "received_at")
+        literals = ", ".join(
+            sql_text(value) for value in (self.source, self.feed_id, self.received)
+        )
+        names = ("id", "row_number", *PERSON_FIELDS, *constants)
+        marks = ", ".join("?" for _ in names[: -len(constants)])
         self.insert_person = (
             f"INSERT INTO person_records ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)})"
+            f"VALUES ({marks}, {literals})"
         )
-        updated = PERSON_COLUMNS[2:]
+        updated = ", ".join(f"{name} = ?" for name in PERSON_FIELDS[1:])
         self.update_person = (
-            f"UPDATE person_records SET {', '.join(f'{n} = ?' for n in updated)} "
-            "WHERE id = ?"
+            f"UPDATE person_records SET {updated}, row_number = ?, "
+            f"feed_id = {sql_text(self.feed_id)}, "
+            f"received_at = {sql_text(self.received)} WHERE id = ?"
         )
+        names = (
+            "person_record_id",
+            "row_number",
+            "row_key",
+            *RECORD_FIELDS[self.table],
+            *constants,
+        )
+        marks = ", ".join("?" for _ in names[: -len(constants)])
         self.insert_record = (
-            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
-            f"VALUES ({', '.join('?' for _ in self.columns)})"
+            f"INSERT INTO {self.table} ({', '.join(names)}) "
+            f"VALUES ({marks}, {literals})"
         )
 
     def _select_in(self, sql: str, first: object, values: list[str]) -> list[Any]:
@@ -207,7 +234,7 @@ class SqliteWriter(BulkWriter):
         )
         return {key for (key,) in self._select_in(sql, self.source, keys)}
 
-    def write(self, rows: Sequence[BoundRow]) -> int:
+    def write(self, chunk: Chunk) -> int:
         """Store the rows that are not duplicates and return how many were.
 
         Until a chunk clashes with a stored row, each chunk is written without
@@ -221,9 +248,7 @@ class SqliteWriter(BulkWriter):
             self.cursor.execute("SAVEPOINT unchecked_chunk")
             first_id = self.next_person_id
             try:
-                latest = {row[0]: row for row in rows}
-                person_ids = self._insert_persons(list(latest.values()))
-                self._insert_records(rows, person_ids)
+                self._insert_unchecked(chunk)
             except sqlite3.IntegrityError:
                 self.cursor.execute("ROLLBACK TO unchecked_chunk")
                 self.next_person_id = first_id
@@ -233,49 +258,72 @@ class SqliteWriter(BulkWriter):
                 self.cursor.execute("RELEASE unchecked_chunk")
             if self.unchecked:
                 return 0
-        return super().write(rows)
+        return super().write(chunk)
 
-    def _insert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
-        """Insert every row's person as new and return the ids given."""
+    def _insert_unchecked(self, chunk: Chunk) -> None:
+        """Insert every person of the chunk as new, and every row."""
+        numbers, keys, persons, records = chunk
         first = self.next_person_id
-        self.next_person_id += len(rows)
-        person_ids = {row[0]: first + offset for offset, row in enumerate(rows)}
+        refs = [person[0] for person in persons]
+        latest = dict(zip(refs, range(len(refs)), strict=True))
+        if len(latest) == len(refs):
+            person_ids: Sequence[int] = range(first, first + len(refs))
+            chosen: Sequence[int] = range(len(refs))
+        else:
+            # The last row of a person in the chunk gives the person's details.
+            chosen = sorted(latest.values())
+            given = {refs[at]: first + offset for offset, at in enumerate(chosen)}
+            person_ids = [given[ref] for ref in refs]
+        self.next_person_id = first + len(chosen)
         self.cursor.executemany(
             self.insert_person,
-            [(first + offset, *row[2]) for offset, row in enumerate(rows)],
+            [
+                (first + offset, numbers[at], *persons[at])
+                for offset, at in enumerate(chosen)
+            ],
         )
-        return person_ids
+        self.cursor.executemany(
+            self.insert_record,
+            [
+                (person_id, number, key, *record)
+                for person_id, number, key, record in zip(
+                    person_ids, numbers, keys, records, strict=True
+                )
+            ],
+        )
 
-    def _upsert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
+    def _upsert_persons(self, rows: list[Row]) -> dict[str, int]:
         sql = (
             "SELECT source_person_ref, id FROM person_records "
             "WHERE source_ukprn = ? AND source_person_ref IN ({marks})"
         )
-        refs = [row[0] for row in rows]
+        refs = [row[2][0] for row in rows]
         person_ids: dict[str, int] = dict(self._select_in(sql, self.source, refs))
 
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        for ref, _, person, _ in rows:
-            known = person_ids.get(ref)
+        for number, _, person, _ in rows:
+            known = person_ids.get(person[0])
             if known is None:
-                known = person_ids[ref] = self.next_person_id
+                known = person_ids[person[0]] = self.next_person_id
                 self.next_person_id += 1
-                inserts.append((known, *person))
+                inserts.append((known, number, *person))
             else:
-                # Every column after source_ukprn and source_person_ref.
-                updates.append((*person[2:], known))
+                # Every field after source_person_ref.
+                updates.append((*person[1:], number, known))
 
         self.cursor.executemany(self.insert_person, inserts)
         if updates:
             self.cursor.executemany(self.update_person, updates)
         return person_ids
 
-    def _insert_records(
-        self, rows: Sequence[BoundRow], person_ids: dict[str, int]
-    ) -> None:
+    def _insert_records(self, rows: Sequence[Row], person_ids: dict[str, int]) -> None:
         self.cursor.executemany(
-            self.insert_record, [(person_ids[row[0]], *row[3]) for row in rows]
+            self.insert_record,
+            [
+                (person_ids[person[0]], number, key, *record)
+                for number, key, person, record in rows
+            ],
         )
 
     def expect_rows(self, rows: int) -> None:
@@ -290,6 +338,10 @@ class SqliteWriter(BulkWriter):
         stored = max(self.next_person_id - 1, self.cursor.fetchone()[0])
         if rows < INDEX_REBUILD_MIN_ROWS or rows < stored:
             return
+
+        self.cursor.execute("PRAGMA cache_size")
+        self.cache_size = self.cursor.fetchone()[0]
+        self.cursor.execute(f"PRAGMA cache_size=-{LARGE_FEED_CACHE_KIB}")
 
         for table in ("person_records", self.table):
             self.cursor.execute(
@@ -313,6 +365,9 @@ class SqliteWriter(BulkWriter):
         for sql in self.dropped_indexes:
             self.cursor.execute(sql)
         self.dropped_indexes = []
+        if self.cache_size is not None:
+            self.cursor.execute(f"PRAGMA cache_size={int(self.cache_size)}")
+            self.cache_size = None
 
     def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
         """Store quarantined problems with ``executemany``."""
@@ -361,19 +416,29 @@ class PostgresWriter(BulkWriter):
         )
         return {key for (key,) in self.cursor.fetchall()}
 
-    def _upsert_persons(self, rows: list[BoundRow]) -> dict[str, int]:
+    def _upsert_persons(self, rows: list[Row]) -> dict[str, int]:
         self.cursor.execute("TRUNCATE ingest_persons")
-        self._copy("ingest_persons", PERSON_COLUMNS, (row[2] for row in rows))
+        source, feed_id, received = self.source, self.feed_id, self.received
+        self._copy(
+            "ingest_persons",
+            PERSON_COLUMNS,
+            (
+                (source, *person, feed_id, number, received)
+                for number, _, person, _ in rows
+            ),
+        )
         self.cursor.execute(self.upsert)
         return dict(self.cursor.fetchall())
 
-    def _insert_records(
-        self, rows: Sequence[BoundRow], person_ids: dict[str, int]
-    ) -> None:
+    def _insert_records(self, rows: Sequence[Row], person_ids: dict[str, int]) -> None:
+        source, feed_id, received = self.source, self.feed_id, self.received
         self._copy(
             self.table,
             self.columns,
-            ((person_ids[row[0]], *row[3]) for row in rows),
+            (
+                (person_ids[person[0]], *record, source, feed_id, number, received, key)
+                for number, key, person, record in rows
+            ),
         )
 
     def quarantine(self, entries: Sequence[QuarantineEntry]) -> None:
@@ -390,11 +455,12 @@ def make_writer(
     feed_type: str,
     source: str,
     feed_id: str,
+    received: str,
 ) -> BulkWriter:
     """Return the writer for the connection's database."""
     name = connection.dialect.name
     if name == "sqlite":
-        return SqliteWriter(connection, feed_type, source, feed_id)
+        return SqliteWriter(connection, feed_type, source, feed_id, received)
     if name == "postgresql":
-        return PostgresWriter(connection, feed_type, source, feed_id)
+        return PostgresWriter(connection, feed_type, source, feed_id, received)
     raise NotImplementedError(f"bulk writing is not implemented for {name}")
