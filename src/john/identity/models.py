@@ -45,7 +45,9 @@ class PersonRecord(Base):
     __table_args__ = (UniqueConstraint("source_ukprn", "source_person_ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    source_ukprn: Mapped[str] = mapped_column(String(8), index=True)
+    # The unique constraint's index, which starts with this column, serves
+    # lookups by source; a second index would only slow large feeds.
+    source_ukprn: Mapped[str] = mapped_column(String(8))
     source_person_ref: Mapped[str] = mapped_column(String(100))
     given_name: Mapped[str | None] = mapped_column(String(200))
     family_name: Mapped[str | None] = mapped_column(String(200))
@@ -70,7 +72,9 @@ class PersonRecord(Base):
     learner_id: Mapped[str | None] = mapped_column(
         ForeignKey("learners.id"), index=True, nullable=True
     )
-    feed_id: Mapped[str] = mapped_column(String(40), index=True)
+    # No query selects person records by feed, so no index: each large feed
+    # would build it over the whole table.
+    feed_id: Mapped[str] = mapped_column(String(40))
     row_number: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

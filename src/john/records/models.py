@@ -83,7 +83,9 @@ class Achievement(Base):
     awarding_body: Mapped[str | None] = mapped_column(String(300))
     provider_ukprn: Mapped[str | None] = mapped_column(String(8))
     source_ukprn: Mapped[str] = mapped_column(String(8))
-    feed_id: Mapped[str] = mapped_column(ForeignKey("feeds.id"), index=True)
+    # Not indexed: no query selects records by feed, and feeds are never
+    # deleted, so each large feed would only build the index again.
+    feed_id: Mapped[str] = mapped_column(ForeignKey("feeds.id"))
     row_number: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     row_key: Mapped[str] = mapped_column(String(64))
@@ -106,7 +108,9 @@ class Experience(Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
     hours: Mapped[float | None] = mapped_column(Float)
     source_ukprn: Mapped[str] = mapped_column(String(8))
-    feed_id: Mapped[str] = mapped_column(ForeignKey("feeds.id"), index=True)
+    # Not indexed: no query selects records by feed, and feeds are never
+    # deleted, so each large feed would only build the index again.
+    feed_id: Mapped[str] = mapped_column(ForeignKey("feeds.id"))
     row_number: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     row_key: Mapped[str] = mapped_column(String(64))
