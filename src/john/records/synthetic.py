@@ -101,20 +101,39 @@ def _experience(rng: random.Random, person: dict[str, str]) -> dict[str, str]:
 
 
 def synthetic_rows(
-    rows: int, feed_type: str = "achievements", seed: int = 0
+    rows: int,
+    feed_type: str = "achievements",
+    seed: int = 0,
+    most_records_per_person: int = 1,
 ) -> Iterator[dict[str, str]]:
-    """Yield ``rows`` rows of made-up people, one record each, reproducibly."""
+    """Yield ``rows`` rows of made-up people, reproducibly.
+
+    Each person has from 1 to ``most_records_per_person`` records, as many
+    as a uniform draw gives, on adjacent rows as a provider's export lists
+    them. With the default of 1 every row is another person.
+    """
     rng = random.Random(seed)
     make_record = _achievement if feed_type == "achievements" else _experience
-    for index in range(rows):
+    index = written = 0
+    while written < rows:
         person = _person(rng, index)
-        yield {**person, **make_record(rng, person)}
+        index += 1
+        records = 1
+        if most_records_per_person > 1:
+            records = rng.randint(1, most_records_per_person)
+        for _ in range(min(records, rows - written)):
+            yield {**person, **make_record(rng, person)}
+            written += 1
 
 
 def write_synthetic_csv(
-    out: TextIO, rows: int, feed_type: str = "achievements", seed: int = 0
+    out: TextIO,
+    rows: int,
+    feed_type: str = "achievements",
+    seed: int = 0,
+    most_records_per_person: int = 1,
 ) -> None:
-    """Write a standard-mapping CSV feed of ``rows`` made-up people to ``out``."""
+    """Write a standard-mapping CSV feed of ``rows`` rows of made-up people."""
     writer = csv.DictWriter(out, fieldnames=list(fields_for(feed_type)))
     writer.writeheader()
-    writer.writerows(synthetic_rows(rows, feed_type, seed))
+    writer.writerows(synthetic_rows(rows, feed_type, seed, most_records_per_person))
