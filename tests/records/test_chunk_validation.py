@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date, timedelta
 from itertools import islice
 
@@ -50,6 +51,7 @@ FIELD_VALUES: dict[str, list[str]] = {
         "2001-W05-1",
         "٢٠٠١-٠٢-٠٣",
         "2001-02-03T00:00",
+        "2001-02-0\n",
     ],
     "postcode": ["ls1 4ap", "LS14AP", "GIR 0AA", "gir0aa", "NOT A CODE", "EC1A 1BB"],
     "email": [
@@ -72,6 +74,7 @@ FIELD_VALUES: dict[str, list[str]] = {
         "12345678901",
         "١٢٣٤٥٦٧٨٩٩",
         "1000000001",
+        "12345\n7899",
     ],
     "upn": ["P207000016049", "p207000016049", "A12345678901Z", "12345"],
     "ni_number": [
@@ -261,3 +264,22 @@ def test_planted_bad_rows_found(feed_type: str) -> None:
     assert by_number[52].person[4] == records[50]["postcode"].upper()
     assert by_number[3].person[0] == "S000000001"
     assert (valid, problems) == rows_by_validate(validator, numbers, rows)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_chunk_restores_collector_state(enabled: bool) -> None:
+    header = list(fields_for("achievements"))
+    rows = [
+        [record.get(name, "") for name in header] for record in SAMPLES["achievements"]
+    ]
+    validator = make_validator("achievements", Registers(), header)
+    was_enabled = gc.isenabled()
+    if not enabled:
+        gc.disable()
+    try:
+        valid, _ = validator.validate_chunk(list(range(len(rows))), rows)
+        assert gc.isenabled() is enabled
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert len(valid) == len(rows)

@@ -202,8 +202,8 @@ class RowValidator:
         of the others keyed by their position in ``rows``.
 
         The result is what :meth:`validate` gives for ``numbers[i]`` and
-        ``rows[i]`` at each i, at about a third of the cost per row. Every row
-        must have the width of the feed's header.
+        ``rows[i]`` at each i, at about a third of the cost per row on synthetic
+        feeds. Every row must have the width of the feed's header.
         """
         if self._chunk_validator is None:
             # Imported here because chunk_validation imports this module.
