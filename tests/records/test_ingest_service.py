@@ -408,3 +408,108 @@ def test_failed_feed_leaves_no_trace(ingest, session_factory) -> None:
     with session_factory() as session:
         assert session.scalars(select(Feed)).first() is None
         assert session.scalars(select(QuarantinedRow)).first() is None
+
+
+@pytest.mark.parametrize("threshold", [0, 1 << 40], ids=["process", "inline"])
+def test_clash_with_stored_rows_is_looked_up(
+    ingest,
+    session_factory,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
+) -> None:
+    monkeypatch.setattr(pipeline, "PROCESS_THRESHOLD_BYTES", threshold)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
+    first = ingest(
+        csv_bytes(
+            [
+                achievement_row(source_person_ref="L1", grade="Pass"),
+                achievement_row(source_person_ref="L2"),
+            ]
+        )
+    )
+    assert first.rows_accepted == 2
+
+    second = ingest(
+        csv_bytes(
+            [
+                # A first chunk of new people goes in without lookups.
+                achievement_row(source_person_ref="L3", grade="Pass"),
+                achievement_row(source_person_ref="L3", grade="Merit"),
+                # This chunk names a stored person and repeats a stored row.
+                achievement_row(
+                    source_person_ref="L1", grade="Distinction", postcode="M1 1AE"
+                ),
+                achievement_row(source_person_ref="L2"),
+                # The same person again in a later chunk.
+                achievement_row(source_person_ref="L3", grade="Distinction"),
+            ]
+        )
+    )
+    assert (second.rows_read, second.rows_accepted, second.rows_duplicate) == (5, 4, 1)
+    assert count_rows(session_factory, "achievements") == 6
+    assert count_rows(session_factory, "person_records") == 3
+    with session_factory() as session:
+        people = {
+            person.source_person_ref: person
+            for person in session.scalars(select(PersonRecord))
+        }
+        grades = sorted(
+            (achievement.person_record_id, achievement.grade)
+            for achievement in session.scalars(select(Achievement))
+        )
+    assert people["L1"].postcode == "M1 1AE"
+    assert people["L1"].feed_id == second.feed_id
+    assert people["L2"].feed_id == first.feed_id
+    l1, l2, l3 = (people[ref].id for ref in ("L1", "L2", "L3"))
+    assert grades == sorted(
+        [
+            (l1, "Pass"),
+            (l1, "Distinction"),
+            (l2, "Merit"),
+            (l3, "Pass"),
+            (l3, "Merit"),
+            (l3, "Distinction"),
+        ]
+    )
+
+
+def test_repeated_row_in_one_chunk_is_a_duplicate(
+    ingest, session_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 3)
+    row = achievement_row(source_person_ref="L1")
+    report = ingest(csv_bytes([row, achievement_row(source_person_ref="L2"), row]))
+    assert (report.rows_accepted, report.rows_duplicate) == (2, 1)
+    assert count_rows(session_factory, "achievements") == 2
+    assert count_rows(session_factory, "person_records") == 2
+
+
+def test_quarantine_keeps_file_order(
+    ingest, session_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 4)
+    good = csv_bytes(
+        [
+            achievement_row(source_person_ref="L1", uln="1"),
+            achievement_row(source_person_ref="L2"),
+            achievement_row(source_person_ref="L3"),
+        ]
+    )
+    # A fourth row with one field too many: the reader, not the validator,
+    # finds its problem, between rows the validator checks a chunk at a time.
+    content = good + b"L4,extra" + b",x" * 19 + b"\n"
+    content += csv_bytes([achievement_row(source_person_ref="L5", uln="2")]).split(
+        b"\n", 1
+    )[1]
+    report = ingest(content)
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (
+        5,
+        2,
+        3,
+    )
+    page = quarantine_page(session_factory, report.feed_id)
+    assert [(item.row_number, item.field) for item in page.items] == [
+        (1, "uln"),
+        (4, "row"),
+        (5, "uln"),
+    ]

@@ -14,6 +14,7 @@ import gc
 import hashlib
 import re
 import string
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -83,7 +84,7 @@ class ChunkValidator:
         # chunk's rows and columns and promote them to older generations:
         # about 1.5 us a row of process time on 200,000 synthetic rows in
         # chunks of 5,000, measured on 2 shared cores.
-        with _collector_paused():
+        with collector_paused():
             return self._validate(numbers, rows)
 
     def _validate(
@@ -350,17 +351,33 @@ class ChunkValidator:
         return column
 
 
+_collector_lock = threading.Lock()
+_collector_pauses = 0
+_collector_was_enabled = True
+
+
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the block, unless it is off already."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block.
+
+    Validation allocates millions of small tuples that hold no cycles; the
+    collector would walk each chunk again at every generation. Blocks run at
+    once in several threads share the pause, and the last one to end turns
+    the collector back on if it was on before the first began.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def _date_number(day: date) -> int:

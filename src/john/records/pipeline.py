@@ -31,8 +31,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from sqlalchemy.pool import NullPool
 
 from john.db import STORE_ERRORS, store_failure
 from john.errors import FieldProblem, JohnError, StoreUnavailable
+from john.records.chunk_validation import collector_paused
 from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
 from john.records.models import Feed
 from john.records.reports import FeedReport
@@ -63,9 +63,9 @@ PROGRESS_LOG_ROWS = 100_000
 # Feeds from this size up are written by a child process; below it, starting
 # the process (about a second) costs more than it saves.
 PROCESS_THRESHOLD_BYTES = 4 * 1024 * 1024
-# Chunks waiting for the writer child. The reader keeps validating while the
-# child starts (about half a second) and while it writes a chunk; this many
-# chunks of 5,000 rows take about 30 MB.
+# Chunks waiting for the writer child, so the reader keeps validating while
+# the child starts (about half a second) and while it writes a chunk. This
+# many chunks of 5,000 rows take about 30 MB.
 SEND_QUEUE_CHUNKS = 16
 # Distinct reasons kept per field in a report; the rest are counted together,
 # so a feed with many different problems still has a small report.
@@ -381,37 +381,6 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
         engine.dispose()
 
 
-_collector_lock = threading.Lock()
-_collector_pauses = 0
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while feeds are read in this process.
-
-    The reader allocates millions of small tuples that hold no cycles; the
-    collector would walk each chunk again at every generation. Feeds read at
-    once in several threads share the pause, and the last one to finish turns
-    the collector back on if it was on before.
-    """
-    global _collector_pauses, _collector_was_enabled
-    with _collector_lock:
-        if _collector_pauses == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_pauses += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_pauses -= 1
-            if _collector_pauses == 0 and _collector_was_enabled:
-                gc.enable()
-
-
-_collector_was_enabled = True
-
-
 def store_feed(
     session_factory: sessionmaker[Session],
     report: FeedReport,
@@ -443,7 +412,7 @@ def store_feed(
     )
 
     try:
-        with _collector_paused():
+        with collector_paused():
             _read_rows(report, reader, validator, sink, progress, size)
         sink.commit(report)
     except BaseException:
@@ -484,61 +453,103 @@ def _read_rows(
     progress: Progress | None,
     size: int,
 ) -> None:
-    reasons: dict[str, Counter[str]] = defaultdict(Counter)
-    accepted: list[ValidRow] = []
-    quarantined: list[QuarantineEntry] = []
-    read = rows_quarantined = 0
+    rows = _RowSorter(report, validator, sink)
     first_chunk = True
     next_log = PROGRESS_LOG_ROWS
-    encoding = report.encoding or "utf-8"
-    validate = validator.validate
+    pending = rows.pending
 
     for row in reader.rows():
-        read += 1
+        rows.read += 1
         if row.problem is None:
-            valid, problems = validate(row.number, row.values)
-            if valid is not None:
-                accepted.append(valid)
+            pending.append(row)
+            if len(pending) < CHUNK_ROWS:
+                continue
         else:
-            problems = _problems_with_reader_problem(row, validator)
+            # Rows are quarantined in file order, so the rows before this one
+            # are validated first.
+            rows.validate_pending()
+            rows.quarantine(row, _problems_with_reader_problem(row, validator))
+            if len(rows.accepted) < CHUNK_ROWS:
+                continue
 
-        if problems:
-            rows_quarantined += 1
-            raw = _raw_text(row, encoding)
-            for problem in problems:
-                quarantined.append((row.number, problem.field, problem.message, raw))
-                _count_reason(reasons[problem.field], problem.message)
-            if len(quarantined) >= CHUNK_ROWS:
-                sink.send("quarantine", quarantined)
-                quarantined = []
+        rows.validate_pending()
+        if first_chunk and reader.bytes_read:
+            # The bytes per row read so far give an estimate of the feed's rows.
+            sink.send("expect", rows.read * size // reader.bytes_read)
+            first_chunk = False
+        rows.send_accepted()
+        if progress is not None:
+            progress(reader.bytes_read, rows.read)
+        log.debug("feed %s: %d rows read", report.feed_id, rows.read)
+        if rows.read >= next_log:
+            log.info("feed %s: %d rows read so far", report.feed_id, rows.read)
+            next_log += PROGRESS_LOG_ROWS
 
-        if len(accepted) >= CHUNK_ROWS:
-            if first_chunk and reader.bytes_read:
-                # The bytes per row read so far give an estimate of the feed's rows.
-                sink.send("expect", read * size // reader.bytes_read)
-                first_chunk = False
-            sink.send("rows", chunk_of(accepted))
-            accepted = []
-            if progress is not None:
-                progress(reader.bytes_read, read)
-            log.debug("feed %s: %d rows read", report.feed_id, read)
-            if read >= next_log:
-                log.info("feed %s: %d rows read so far", report.feed_id, read)
-                next_log += PROGRESS_LOG_ROWS
+    rows.validate_pending()
+    rows.send_accepted()
+    rows.send_quarantined()
 
-    if accepted:
-        sink.send("rows", chunk_of(accepted))
-    if quarantined:
-        sink.send("quarantine", quarantined)
-
-    report.rows_read = read
-    report.rows_quarantined = rows_quarantined
+    report.rows_read = rows.read
+    report.rows_quarantined = rows.rows_quarantined
     report.quarantine_reasons = {
-        name: dict(counter.most_common()) for name, counter in sorted(reasons.items())
+        name: dict(counter.most_common())
+        for name, counter in sorted(rows.reasons.items())
     }
     report.columns_ignored = report.columns_ignored + [
         key for key in reader.extra_keys if key not in report.columns_ignored
     ]
+
+
+class _RowSorter:
+    """Validate rows a chunk at a time and pass each to the rows or quarantine."""
+
+    def __init__(
+        self,
+        report: FeedReport,
+        validator: RowValidator,
+        sink: _InlineSink | _ProcessSink,
+    ):
+        self.validator = validator
+        self.sink = sink
+        self.encoding = report.encoding or "utf-8"
+        self.read = 0
+        self.rows_quarantined = 0
+        self.pending: list[SourceRow] = []
+        self.accepted: list[ValidRow] = []
+        self.quarantined: list[QuarantineEntry] = []
+        self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def validate_pending(self) -> None:
+        """Validate the rows read since the last call, in one chunk."""
+        pending = self.pending
+        if not pending:
+            return
+        valid, problems = self.validator.validate_chunk(
+            [row.number for row in pending], [row.values for row in pending]
+        )
+        self.accepted.extend(valid)
+        for position in sorted(problems):
+            self.quarantine(pending[position], problems[position])
+        pending.clear()
+
+    def quarantine(self, row: SourceRow, problems: list[FieldProblem]) -> None:
+        self.rows_quarantined += 1
+        raw = _raw_text(row, self.encoding)
+        for problem in problems:
+            self.quarantined.append((row.number, problem.field, problem.message, raw))
+            _count_reason(self.reasons[problem.field], problem.message)
+        if len(self.quarantined) >= CHUNK_ROWS:
+            self.send_quarantined()
+
+    def send_accepted(self) -> None:
+        if self.accepted:
+            self.sink.send("rows", chunk_of(self.accepted))
+            self.accepted = []
+
+    def send_quarantined(self) -> None:
+        if self.quarantined:
+            self.sink.send("quarantine", self.quarantined)
+            self.quarantined = []
 
 
 def _problems_with_reader_problem(

@@ -57,9 +57,9 @@ SQLITE_MAX_PARAMETERS = 30000
 # load. Building an index from sorted rows took about a third of the time of
 # the random inserts it replaces (100,000 rows, benchmarks/ingest.py feed).
 INDEX_REBUILD_MIN_ROWS = 20_000
-# Page cache of the writer of a large feed, in KiB (SQLite's negative form).
-# Index pages of a million-row load then stay in memory while rows go in;
-# the size is fixed, so memory stays flat whatever the feed's size.
+# Page cache of the writer of a large feed, in KiB (SQLite's negative form),
+# so the index pages of a million-row load stay in memory while rows go in.
+# The size is fixed, so memory stays flat whatever the feed's size.
 LARGE_FEED_CACHE_KIB = 262_144
 
 QuarantineEntry = tuple[int, str, str, str | None]
@@ -272,8 +272,8 @@ class SqliteWriter(BulkWriter):
         else:
             # The last row of a person in the chunk gives the person's details.
             chosen = sorted(latest.values())
-            given = {refs[at]: first + offset for offset, at in enumerate(chosen)}
-            person_ids = [given[ref] for ref in refs]
+            new_ids = {refs[at]: first + offset for offset, at in enumerate(chosen)}
+            person_ids = [new_ids[ref] for ref in refs]
         self.next_person_id = first + len(chosen)
         self.cursor.executemany(
             self.insert_person,
