@@ -107,6 +107,8 @@ def test_valid_experience_accepted() -> None:
         ("awarded_on", "2027-01-01", "is in the future"),
         ("date_of_birth", "2027-01-01", "is in the future"),
         ("postcode", "NOT A CODE", "is not a UK postcode"),
+        ("postcode", "LS1 4A\u1e9e", "is not a UK postcode"),
+        ("postcode", "ls1 4\ufb00", "is not a UK postcode"),
         ("email", "alex at example", "is not an email address"),
         ("grade", "x" * 41, "is longer than 40 characters"),
         ("address_line_1", "x" * 201, "is longer than 200 characters"),

@@ -241,7 +241,11 @@ class RowValidator:
 
         postcode_value = None
         if postcode:
-            match = _POSTCODE.fullmatch(postcode.upper())
+            # upper() turns some other letters into ASCII ones ("\ufb00" into
+            # "FF"), so a postcode must be ASCII before it is compared.
+            match = (
+                _POSTCODE.fullmatch(postcode.upper()) if postcode.isascii() else None
+            )
             if match is None:
                 problems.append(FieldProblem("postcode", "is not a UK postcode"))
             elif match.group(1):
