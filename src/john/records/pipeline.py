@@ -288,18 +288,26 @@ class _ProcessSink:
         self._close()
 
     def abort(self) -> None:
-        try:
-            self.waiting.put_nowait(_frame_control(("abort", None)))
-            self.waiting.put_nowait(None)
-        except queue.Full:
-            pass
-        self._close()
+        # Killing the child rolls its transaction back, as a crash would, and
+        # does not wait for the chunks still queued for it.
+        self._close(stop_child=True)
 
-    def _close(self) -> None:
+    def _close(self, stop_child: bool = False) -> None:
+        if stop_child and self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        # With the child gone, a write in progress fails at once, so the
+        # sender ends before the pipe is closed under it.
+        while True:
+            try:
+                self.waiting.get_nowait()
+            except queue.Empty:
+                break
+        self.waiting.put_nowait(None)
+        self.sender.join()
         for end in (self.outbox, self.inbox):
             if not end.closed:
                 end.close()
-        self.process.wait()
 
 
 def _frame_rows(message: tuple[str, Any]) -> bytes:

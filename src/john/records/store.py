@@ -247,16 +247,18 @@ class SqliteWriter(BulkWriter):
         if self.unchecked:
             self.cursor.execute("SAVEPOINT unchecked_chunk")
             first_id = self.next_person_id
+            # Only a clash is undone here. Other errors propagate untouched,
+            # because SQLite may have rolled the whole transaction back.
             try:
                 self._insert_unchecked(chunk)
             except sqlite3.IntegrityError:
                 self.cursor.execute("ROLLBACK TO unchecked_chunk")
+                self.cursor.execute("RELEASE unchecked_chunk")
                 self.next_person_id = first_id
                 self.unchecked = False
                 log.debug("feed %s: a chunk clashed; keys are looked up", self.feed_id)
-            finally:
+            else:
                 self.cursor.execute("RELEASE unchecked_chunk")
-            if self.unchecked:
                 return 0
         return super().write(chunk)
 
