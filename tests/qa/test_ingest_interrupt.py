@@ -8,13 +8,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import john
-from john.records.pipeline import PROCESS_THRESHOLD_BYTES
+from john.records.pipeline import PROCESS_THRESHOLD_BYTES, _ProcessSink
 from john.records.service import ingest_feed
 from john.records.synthetic import write_synthetic_csv
 
@@ -114,4 +115,29 @@ def test_sigint_mid_feed_exit_status(
     # An interrupted command must not report success to a calling script.
     assert process.returncode == 130, stderr[-2000:]
     assert "stored" not in stdout
+    assert stored_counts(engine) == dict.fromkeys(TABLES, 0)
+
+
+def test_interrupt_at_commit_stores_nothing(
+    tmp_path: Path,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed = write_feed(tmp_path / "feed.csv")
+    receive = _ProcessSink._receive
+
+    def interrupted_once_sent(sink: _ProcessSink) -> tuple[str, Any]:
+        # The sender thread ends after the commit request, so an interrupt
+        # here is a Ctrl-C while the reader waits for the child to commit.
+        if sink.sender.is_alive():
+            return receive(sink)
+        raise StopIngest
+
+    monkeypatch.setattr(_ProcessSink, "_receive", interrupted_once_sent)
+
+    with feed.open("rb") as handle, pytest.raises(StopIngest):
+        ingest_feed(session_factory, SOURCE, "achievements", handle)
+
+    # ingest_feed raised, so the caller takes the feed as not stored.
     assert stored_counts(engine) == dict.fromkeys(TABLES, 0)
