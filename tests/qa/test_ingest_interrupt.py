@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import ingest_arguments
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,13 +39,11 @@ def write_feed(path: Path) -> Path:
 
 
 def stored_counts(engine: Engine) -> dict[str, int]:
+    query = " UNION ALL ".join(
+        f"SELECT '{table}', count(*) FROM {table}" for table in TABLES
+    )
     with engine.connect() as connection:
-        return {
-            table: connection.execute(
-                text(f"SELECT count(*) FROM {table}")
-            ).scalar_one()
-            for table in TABLES
-        }
+        return dict(connection.execute(text(query)).tuples().all())
 
 
 def test_aborted_feed_sender_thread_quiet(
@@ -92,12 +91,7 @@ def test_sigint_mid_feed_exit_status(
             sys.executable,
             "-c",
             "from john.cli import main; main()",
-            "ingest",
-            str(feed),
-            "--source",
-            SOURCE,
-            "--type",
-            "achievements",
+            *ingest_arguments(feed, SOURCE),
         ],
         env=environment,
         stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import run_john
+from cli_support import ingest_arguments, run_john
 
 from john.records.pipeline import PROCESS_THRESHOLD_BYTES
 from john.records.synthetic import write_synthetic_csv
@@ -28,12 +28,7 @@ def test_writer_child_index_log(
 
     result = run_john(
         {"JOHN_DATABASE_URL": database_url, "JOHN_LOG_LEVEL": "INFO"},
-        "ingest",
-        str(feed),
-        "--source",
-        SOURCE,
-        "--type",
-        "achievements",
+        *ingest_arguments(feed, SOURCE),
     )
 
     assert result.returncode == 0, result.stderr[-2000:]
