@@ -24,3 +24,8 @@ def run_john(environment: dict[str, str], *arguments: str):
         text=True,
         timeout=300,
     )
+
+
+def ingest_arguments(feed: Path, source: str) -> list[str]:
+    """Return the ``john ingest`` arguments for an achievements feed from ``source``."""
+    return ["ingest", str(feed), "--source", source, "--type", "achievements"]
