@@ -199,10 +199,18 @@ def test_format_detected(head: bytes, filename: str | None, expected: str) -> No
     assert detect_format(head, filename) == expected
 
 
-def test_utf16_encoding_rejected() -> None:
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-7"])
+def test_encoding_not_ascii_rejected(encoding: str) -> None:
+    # UTF-7 keeps letters as they are but reads "+" as the start of an
+    # encoded run, which can decode to a lone surrogate.
     with pytest.raises(FeedError) as raised:
-        check_encoding("utf-16")
+        check_encoding(encoding)
     assert "not ASCII-compatible" in raised.value.detail
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "latin-1"])
+def test_ascii_compatible_encoding_kept(encoding: str) -> None:
+    assert check_encoding(encoding)
 
 
 def test_unknown_encoding_rejected() -> None:

@@ -513,3 +513,37 @@ def test_quarantine_keeps_file_order(
         (4, "row"),
         (5, "uln"),
     ]
+
+
+def test_huge_quarantined_row_cut(ingest, session_factory) -> None:
+    header_and_row = csv_bytes([achievement_row(source_person_ref="L1")])
+    huge = b"L2," + b"x" * (100 * 1024) + b"\n"
+    report = ingest(header_and_row + huge)
+    assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
+    page = quarantine_page(session_factory, report.feed_id)
+    raw = page.items[0].raw
+    assert raw is not None
+    assert raw.startswith("L2,xxx")
+    assert raw.endswith(f"[cut at {pipeline.MAX_RAW_BYTES} of {len(huge)} bytes]")
+    assert len(raw) < pipeline.MAX_RAW_BYTES + 100
+
+
+def test_alternating_reader_problems_counted(
+    ingest, session_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 3)
+    good = csv_bytes(
+        [achievement_row(source_person_ref=f"L{number}") for number in range(4)]
+    )
+    header, *lines = good.splitlines(keepends=True)
+    content = header
+    for line in lines:
+        content += line + b"too,few\n"
+    report = ingest(content)
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (
+        8,
+        4,
+        4,
+    )
+    page = quarantine_page(session_factory, report.feed_id)
+    assert [item.row_number for item in page.items] == [2, 4, 6, 8]

@@ -43,10 +43,13 @@ for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
 
 
+INTERRUPTED = 130
+
+
 def main() -> None:
     """Run the ``john`` command and map errors to exit codes."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except UserError as error:
         console_error(f"error: {error.detail}")
         for problem in error.problems[:20]:
@@ -63,12 +66,17 @@ def main() -> None:
         sys.exit(done.exit_code)
     except typer.Abort:
         console_error("aborted")
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except Exception as error:  # usage errors arrive here in non-standalone mode
         if _is_usage_error(error):
             error.show()  # type: ignore[attr-defined]
             sys.exit(error.exit_code)  # type: ignore[attr-defined]
         raise
+    # Outside standalone mode Typer turns Ctrl-C into a return value of 130
+    # (an exit status, as a shell gives a process ended by SIGINT).
+    if isinstance(status, int) and status == INTERRUPTED:
+        console_error("aborted")
+        sys.exit(INTERRUPTED)
 
 
 def _is_usage_error(error: Exception) -> bool:

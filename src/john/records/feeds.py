@@ -38,6 +38,12 @@ ROW_FIELD = "row"
 
 # The store's text columns (PostgreSQL's in particular) cannot hold NUL.
 NUL_PROBLEM = FieldProblem(ROW_FIELD, "contains a NUL character")
+# JSON may escape half of a UTF-16 surrogate pair on its own ("\ud800"),
+# which decodes to no character and cannot be stored as UTF-8.
+SURROGATE_MESSAGE = (
+    "contains an escaped UTF-16 surrogate that is not part of a pair; send the "
+    "character itself or its complete pair"
+)
 
 
 @dataclass(slots=True)
@@ -85,12 +91,25 @@ def check_encoding(encoding: str) -> str:
             f"encoding {encoding!r} is not known; use utf-8 or cp1252",
             problems=[FieldProblem("encoding", "unknown encoding")],
         ) from error
-    if "a,b\n".encode(name) != b"a,b\n" or name.startswith(("utf-16", "utf-32")):
+    if not _keeps_ascii(name) or name.startswith(("utf-16", "utf-32")):
         raise FeedError(
             f"encoding {encoding!r} is not ASCII-compatible; convert the file to utf-8",
             problems=[FieldProblem("encoding", "not ASCII-compatible")],
         )
     return name
+
+
+def _keeps_ascii(codec: str) -> bool:
+    """Return whether the codec reads every ASCII byte as that ASCII character.
+
+    UTF-7 fails this: it reads "+" as the start of an encoded run, which can
+    decode to a lone surrogate.
+    """
+    ascii_bytes = bytes(range(128))
+    try:
+        return ascii_bytes.decode(codec) == ascii_bytes.decode("ascii")
+    except UnicodeDecodeError:
+        return False
 
 
 def detect_format(head: bytes, filename: str | None) -> str:
@@ -527,8 +546,20 @@ class JsonReader:
                 elif "\x00" in text:
                     value_problem = NUL_PROBLEM
                     text = ""
+                elif not text.isascii() and _has_surrogate(text):
+                    value_problem = FieldProblem(key, SURROGATE_MESSAGE)
+                    text = ""
                 values.append(text)
             yield SourceRow(number, values, raw_bytes=raw, problem=value_problem)
+
+
+def _has_surrogate(text: str) -> bool:
+    """Return whether ``text`` contains a lone surrogate, which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class _Invalid:

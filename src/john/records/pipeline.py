@@ -31,7 +31,8 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from sqlalchemy.pool import NullPool
 
 from john.db import STORE_ERRORS, store_failure
 from john.errors import FieldProblem, JohnError, StoreUnavailable
+from john.logs import JsonFormatter, configure_logging
 from john.records.chunk_validation import collector_paused
 from john.records.feeds import BYTE_OFFSET, FeedReader, SourceRow
 from john.records.models import Feed
@@ -71,6 +73,15 @@ SEND_QUEUE_CHUNKS = 16
 # so a feed with many different problems still has a small report.
 MAX_REASONS_PER_FIELD = 20
 OTHER_REASONS = "other reasons"
+
+WRITER_STOPPED = (
+    "feed writer process stopped unexpectedly, so its transaction was rolled "
+    "back; send the feed again (if it was stored after all, it is reported as "
+    "already ingested)"
+)
+# A quarantined row's raw text is kept up to this size, so one huge line
+# cannot fill the store.
+MAX_RAW_BYTES = 64 * 1024
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read, rows read) after each chunk of rows."""
@@ -118,6 +129,13 @@ class _Transaction:
 
     def commit(self, report: FeedReport) -> int:
         """Store the final counts, commit, and return the number of duplicates."""
+        self.prepare(report)
+        self.session.commit()
+        self.session.close()
+        return self.duplicates
+
+    def prepare(self, report: FeedReport) -> None:
+        """Do all but the commit: build the indexes again, store the counts."""
         report.rows_duplicate = self.duplicates
         report.rows_accepted = (
             report.rows_read - report.rows_quarantined - self.duplicates
@@ -136,9 +154,6 @@ class _Transaction:
                 notes=report.notes,
             )
         )
-        self.session.commit()
-        self.session.close()
-        return self.duplicates
 
     def abort(self) -> None:
         self.session.rollback()
@@ -213,7 +228,8 @@ class _ProcessSink:
         os.close(from_child_write)
         self.outbox = Pipe(to_child_write, readable=False)
         self.inbox = Pipe(from_child_read, writable=False)
-        self.outbox.send_bytes(_frame_control(("open", (url, report))))
+        opening = (url, report, _log_settings())
+        self.outbox.send_bytes(_frame_control(("open", opening)))
         self.waiting: queue.Queue[bytes | None] = queue.Queue(SEND_QUEUE_CHUNKS)
         self.sender = threading.Thread(
             target=self._send_queued, name="feed-writer-pipe", daemon=True
@@ -233,7 +249,7 @@ class _ProcessSink:
             kind, payload = self.inbox.recv()
         except EOFError:
             self._close()
-            raise JohnError("feed writer process stopped unexpectedly") from None
+            raise JohnError(WRITER_STOPPED) from None
         if kind == "clash":
             self._close()
             raise StoreClash(payload)
@@ -258,7 +274,7 @@ class _ProcessSink:
         self.process.wait()
         self._check_child()
         self._close()
-        raise JohnError("feed writer process stopped unexpectedly")
+        raise JohnError(WRITER_STOPPED)
 
     def send(self, kind: str, payload: Any) -> None:
         self._put(_frame_rows((kind, payload)))
@@ -277,15 +293,24 @@ class _ProcessSink:
         self._put(_frame_control(("commit", report)))
         self._put(None)
         self.sender.join()
+        self._reply("prepared")
+        # From "go" on, the child commits whatever this process does, so an
+        # interrupt waits for the child's reply instead of leaving it unknown.
+        with _interrupts_deferred(report.feed_id):
+            self.outbox.send_bytes(_frame_control(("go", None)))
+            finished: FeedReport = self._reply("committed")
+        report.rows_duplicate = finished.rows_duplicate
+        report.rows_accepted = finished.rows_accepted
+        self._close()
+
+    def _reply(self, expected: str) -> Any:
+        """Wait for the child's ``expected`` message and return its payload."""
         while True:
             kind, payload = self._receive()
-            if kind == "committed":
-                break
+            if kind == expected:
+                return payload
             if kind != "ready":
-                raise JohnError(f"feed writer process sent {kind!r}, not a commit")
-        report.rows_duplicate = payload.rows_duplicate
-        report.rows_accepted = payload.rows_accepted
-        self._close()
+                raise JohnError(f"feed writer process sent {kind!r}, not {expected!r}")
 
     def abort(self) -> None:
         # Killing the child rolls its transaction back, as a crash would, and
@@ -308,6 +333,47 @@ class _ProcessSink:
         for end in (self.outbox, self.inbox):
             if not end.closed:
                 end.close()
+
+
+@contextmanager
+def _interrupts_deferred(feed_id: str) -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block ends, in the main thread.
+
+    Other threads cannot change signal handlers, and receive no
+    KeyboardInterrupt, so there the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # a handler set outside Python: leave it alone
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, _frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            log.warning(
+                "feed %s: interrupt received while the feed was committed; "
+                "the feed is stored",
+                feed_id,
+            )
+
+
+def _log_settings() -> tuple[str, bool] | None:
+    """Return the level and form of this process's log, for the writer child.
+
+    None when the root logger has no handler: the caller has not set up
+    logging, so the child stays as quiet as the caller.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        return None
+    json_lines = any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
+    return logging.getLevelName(root.getEffectiveLevel()), json_lines
 
 
 def _frame_rows(message: tuple[str, Any]) -> bytes:
@@ -354,8 +420,10 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
     # Rows are tuples of text and numbers, which hold no reference cycles, so
     # the cyclic collector would only walk each chunk again and again.
     gc.disable()
-    kind, (url, report) = _unframe(inbox.recv_bytes())
+    kind, (url, report, log_settings) = _unframe(inbox.recv_bytes())
     assert kind == "open", kind
+    if log_settings is not None:
+        configure_logging(*log_settings)
     engine = make_engine(url, poolclass=NullPool)
     try:
         transaction = _Transaction(make_session_factory(engine), report)
@@ -369,7 +437,19 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
             if kind in ("rows", "quarantine", "expect"):
                 transaction.handle(kind, payload)
             elif kind == "commit":
-                transaction.commit(payload)
+                # The parent sends "go" once it knows the feed is ready, so an
+                # interrupt before then rolls back rather than racing the commit.
+                transaction.prepare(payload)
+                outbox.send(("prepared", None))
+                try:
+                    kind, _ = _unframe(inbox.recv_bytes())
+                except EOFError:
+                    kind = "abort"
+                if kind != "go":
+                    transaction.abort()
+                    return
+                transaction.session.commit()
+                transaction.session.close()
                 outbox.send(("committed", payload))
                 return
             else:
@@ -468,17 +548,9 @@ def _read_rows(
 
     for row in reader.rows():
         rows.read += 1
-        if row.problem is None:
-            pending.append(row)
-            if len(pending) < CHUNK_ROWS:
-                continue
-        else:
-            # Rows are quarantined in file order, so the rows before this one
-            # are validated first.
-            rows.validate_pending()
-            rows.quarantine(row, _problems_with_reader_problem(row, validator))
-            if len(rows.accepted) < CHUNK_ROWS:
-                continue
+        pending.append(row)
+        if len(pending) < CHUNK_ROWS:
+            continue
 
         rows.validate_pending()
         if first_chunk and reader.bytes_read:
@@ -528,16 +600,27 @@ class _RowSorter:
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
 
     def validate_pending(self) -> None:
-        """Validate the rows read since the last call, in one chunk."""
+        """Validate the rows read since the last call, in one chunk.
+
+        Rows are quarantined in file order, whether the reader or the
+        validator found their problem.
+        """
         pending = self.pending
         if not pending:
             return
-        valid, problems = self.validator.validate_chunk(
-            [row.number for row in pending], [row.values for row in pending]
+        readable = [at for at, row in enumerate(pending) if row.problem is None]
+        valid, found = self.validator.validate_chunk(
+            [pending[at].number for at in readable],
+            [pending[at].values for at in readable],
         )
         self.accepted.extend(valid)
-        for position in sorted(problems):
-            self.quarantine(pending[position], problems[position])
+        problems = {readable[position]: found[position] for position in found}
+        if len(readable) < len(pending):
+            for at, row in enumerate(pending):
+                if row.problem is not None:
+                    problems[at] = _problems_with_reader_problem(row, self.validator)
+        for at in sorted(problems):
+            self.quarantine(pending[at], problems[at])
         pending.clear()
 
     def quarantine(self, row: SourceRow, problems: list[FieldProblem]) -> None:
@@ -574,7 +657,11 @@ def _problems_with_reader_problem(
 def _raw_text(row: SourceRow, encoding: str) -> str | None:
     if row.raw_bytes is None:
         return None
-    text = row.raw_bytes.decode(encoding, "replace").rstrip("\r\n")
+    raw = row.raw_bytes
+    cut = len(raw) > MAX_RAW_BYTES
+    text = raw[:MAX_RAW_BYTES].decode(encoding, "replace").rstrip("\r\n")
+    if cut:
+        text += f" [cut at {MAX_RAW_BYTES} of {len(raw)} bytes]"
     # PostgreSQL text cannot hold NUL characters.
     return text.replace("\x00", "\ufffd")
 
