@@ -160,7 +160,7 @@ def _verify_id_token(
         decoded = jwt.decode(id_token, keys, algorithms=["RS256", "ES256", "EdDSA"])
         registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": provider.issuer},
-            aud={"essential": True, "value": settings.oidc_client_id},
+            aud={"essential": True, "value": settings.oidc_client_id or ""},
             sub={"essential": True},
             exp={"essential": True},
             nonce={"essential": True, "value": nonce},

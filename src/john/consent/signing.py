@@ -11,13 +11,16 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from john.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySetSerialization
 
 KEY_FILE = "verification-signing-key.json"
 _lock = threading.Lock()
@@ -81,7 +84,7 @@ def read_answer(jwks: dict[str, Any], token: str) -> dict[str, Any]:
     from joserfc.jwk import KeySet
 
     try:
-        keys = KeySet.import_key_set(jwks)
+        keys = KeySet.import_key_set(cast("KeySetSerialization", jwks))
         verified = jws.deserialize_compact(token, keys, algorithms=["Ed25519"])
     except (JoseError, ValueError) as error:
         raise InvalidInput(

@@ -11,7 +11,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from john.auth.principal import Principal
@@ -139,11 +139,11 @@ def request_rectification(
             (record.learner_id, record.source_ukprn) if record else (None, "")
         )
     else:
-        model = models[object_kind]
+        model = Achievement if object_kind == "achievement" else Experience
         row = session.execute(
-            select(PersonRecord.learner_id, model.source_ukprn)  # type: ignore[union-attr]
-            .join(model, model.person_record_id == PersonRecord.id)  # type: ignore[union-attr]
-            .where(model.id == object_id)  # type: ignore[union-attr]
+            select(PersonRecord.learner_id, model.source_ukprn)
+            .join(model, model.person_record_id == PersonRecord.id)
+            .where(model.id == object_id)
         ).first()
         owner, ukprn = (row[0], row[1]) if row else (None, "")
     if owner != learner.learner_id:
@@ -256,7 +256,7 @@ def erase_learner(session: Session, principal: Principal, learner_id: str) -> Er
 def _erase_from(
     session: Session, table: Table, learner_id: str, record_ids: list[int]
 ) -> int:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if "person_record_id" in table.c and record_ids:
         conditions.append(table.c.person_record_id.in_(record_ids))
     for column in table.c:

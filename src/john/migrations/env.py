@@ -23,7 +23,10 @@ def run_migrations() -> None:
             context.run_migrations()
         return
 
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic configuration has no sqlalchemy.url")
+    engine = create_engine(url)
     with engine.begin() as connection:
         context.configure(
             connection=connection,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspect import isawaitable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -49,7 +51,8 @@ def _add_page_errors(app: FastAPI) -> None:
                 },
                 status_code=error.status,
             )
-        response: Response = await problem_handler(request, error)
+        handled = problem_handler(request, error)
+        response: Response = await handled if isawaitable(handled) else handled
         return response
 
     app.add_exception_handler(JohnError, page_or_problem)
