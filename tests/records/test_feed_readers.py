@@ -7,7 +7,12 @@ import io
 import pytest
 
 from john.errors import FeedError
-from john.records.feeds import check_encoding, detect_format, open_reader
+from john.records.feeds import (
+    MAX_LINE_BYTES,
+    check_encoding,
+    detect_format,
+    open_reader,
+)
 
 
 def read_csv(data: bytes, encoding: str = "utf-8"):
@@ -227,3 +232,30 @@ def test_csv_bare_carriage_returns_rejected() -> None:
 def test_csv_crlf_lines_read() -> None:
     _, rows = read_csv(b"a,b\r\n1,2\r\n")
     assert rows[0].values == ["1", "2"]
+
+
+def test_csv_long_line_quarantined() -> None:
+    long_line = b"2," + b"x" * (3 * MAX_LINE_BYTES) + b"\n"
+    reader, rows = read_csv(b"a,b\n1,one\n" + long_line + b"3,three\n")
+    assert [row.number for row in rows] == [1, 2, 3]
+    assert rows[0].values == ["1", "one"]
+    assert rows[2].values == ["3", "three"]
+    assert rows[1].values == []
+    assert rows[1].problem is not None
+    assert rows[1].problem.field == "row"
+    assert f"line of {len(long_line)} bytes" in rows[1].problem.message
+    assert rows[1].raw_bytes is not None
+    assert len(rows[1].raw_bytes) == MAX_LINE_BYTES
+    assert reader.bytes_read == 4 + 6 + len(long_line) + 8
+
+
+def test_csv_long_header_rejected() -> None:
+    with pytest.raises(FeedError) as raised:
+        read_csv(b"a," * MAX_LINE_BYTES + b"\n1,2\n")
+    assert "over the limit" in raised.value.detail
+
+
+def test_csv_long_bare_carriage_return_file_rejected() -> None:
+    with pytest.raises(FeedError) as raised:
+        read_csv(b"a,b\r" + b"1,2\r" * MAX_LINE_BYTES)
+    assert "bare carriage return" in raised.value.detail

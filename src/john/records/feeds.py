@@ -21,6 +21,9 @@ from john.errors import FeedError, FieldProblem
 DELIMITERS: tuple[str, ...] = (",", ";", "|", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}
 SNIFF_LINES = 50
+# Maximum length of a line the CSV reader holds. The rest of a longer line is
+# skipped and its row quarantined, so one huge line cannot fill the memory.
+MAX_LINE_BYTES = 1024 * 1024
 UTF8_BOM = codecs.BOM_UTF8
 
 # A JSON array item that has not parsed after this many characters is taken as
@@ -148,15 +151,42 @@ def bad_byte_problem(offset: int, encoding: str) -> FieldProblem:
     )
 
 
+@dataclass(slots=True)
+class _LongLine:
+    """A line over MAX_LINE_BYTES: its first bytes and its whole length."""
+
+    head: bytes
+    length: int
+
+
+def _read_line(stream: BinaryIO) -> bytes | _LongLine:
+    """Read one line, or the start of a line over the maximum; b"" at the end."""
+    line = stream.readline(MAX_LINE_BYTES + 1)
+    if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+        return line
+    length = len(line)
+    while more := stream.readline(MAX_LINE_BYTES):
+        length += len(more)
+        if more.endswith(b"\n"):
+            break
+    return _LongLine(line[:MAX_LINE_BYTES], length)
+
+
 class _Lines:
     """Iterate decoded lines of a binary stream, remembering the current record's.
 
     ``csv.reader`` pulls one line at a time and never reads ahead, so after it
-    yields a row, ``take()`` returns exactly the lines that row came from.
+    yields a row, ``take()`` returns exactly the lines that row came from. A
+    line over MAX_LINE_BYTES reaches the parser as a blank line, and
+    ``long_line`` gives its length until the record is taken.
     """
 
     def __init__(
-        self, stream: BinaryIO, encoding: str, pending: list[bytes], offset: int
+        self,
+        stream: BinaryIO,
+        encoding: str,
+        pending: list[bytes | _LongLine],
+        offset: int,
     ):
         self._stream = stream
         self._encoding = encoding
@@ -165,16 +195,25 @@ class _Lines:
         self.record_start = 0
         self.record_lines: list[bytes] = []
         self.bad_offset: int | None = None
+        self.long_line: int | None = None
 
     def __iter__(self) -> Iterator[str]:
-        for chunk in (self._pending, self._stream):
-            for line in chunk:
-                yield self._decode(line)
+        for line in self._pending:
+            yield self._decode(line)
         self._pending = []
+        stream = self._stream
+        while line := _read_line(stream):
+            yield self._decode(line)
 
-    def _decode(self, line: bytes) -> str:
+    def _decode(self, line: bytes | _LongLine) -> str:
         if not self.record_lines:
             self.record_start = self.offset
+        if isinstance(line, _LongLine):
+            self.record_lines.append(line.head)
+            self.offset += line.length
+            if self.long_line is None:
+                self.long_line = line.length
+            return "\n"
         self.record_lines.append(line)
         start = self.offset
         self.offset += len(line)
@@ -191,12 +230,14 @@ class _Lines:
         bad = self.bad_offset
         self.record_lines = []
         self.bad_offset = None
+        self.long_line = None
         return raw, bad
 
     def reset(self) -> None:
         """Forget the current record without joining its bytes."""
         self.record_lines = []
         self.bad_offset = None
+        self.long_line = None
 
 
 def _sniff_delimiter(sample: list[str]) -> str | None:
@@ -229,29 +270,52 @@ class CsvReader:
 
     def __init__(self, stream: BinaryIO, encoding: str):
         self._encoding = encoding
-        pending: list[bytes] = []
-        for line in stream:
+        pending: list[bytes | _LongLine] = []
+        while len(pending) < SNIFF_LINES and (line := _read_line(stream)):
             pending.append(line)
-            if len(pending) >= SNIFF_LINES:
-                break
+        if pending and isinstance(pending[0], _LongLine):
+            first = pending[0].head
+            if b"\r" in first and b"\n" not in first:
+                raise FeedError(
+                    "feed lines end in a bare carriage return (classic Mac OS); "
+                    "save the file with LF or CRLF line endings",
+                    problems=[
+                        FieldProblem("file", "bare carriage return line endings")
+                    ],
+                )
+            raise FeedError(
+                f"feed header is a line of {pending[0].length} bytes, over the limit "
+                f"of {MAX_LINE_BYTES}; send CSV text with one header row",
+                problems=[FieldProblem("header", "line too long")],
+            )
         bom = 0
-        if pending and pending[0].startswith(UTF8_BOM):
+        if (
+            pending
+            and isinstance(pending[0], bytes)
+            and pending[0].startswith(UTF8_BOM)
+        ):
             pending[0] = pending[0][len(UTF8_BOM) :]
             bom = len(UTF8_BOM)
-        sample = [line.decode(encoding, "replace") for line in pending]
+        sample = [
+            line.decode(encoding, "replace")
+            for line in pending
+            if isinstance(line, bytes)
+        ]
         if not "".join(sample).strip():
             raise FeedError(
                 "feed file is empty; send a header row and at least one data row",
                 problems=[FieldProblem("file", "empty")],
             )
 
-        if len(pending) == 1 and b"\r" in pending[0].rstrip(b"\r\n"):
+        first_line = pending[0]
+        assert isinstance(first_line, bytes)  # a long first line raised above
+        if len(pending) == 1 and b"\r" in first_line.rstrip(b"\r\n"):
             raise FeedError(
                 "feed lines end in a bare carriage return (classic Mac OS); save "
                 "the file with LF or CRLF line endings",
                 problems=[FieldProblem("file", "bare carriage return line endings")],
             )
-        if pending and b"\x00" in pending[0]:
+        if b"\x00" in first_line:
             raise FeedError(
                 "feed header contains NUL bytes, so the file is binary or UTF-16 "
                 "rather than CSV text; send CSV, a JSON array or JSON Lines saved "
@@ -314,6 +378,18 @@ class CsvReader:
                 number += 1
                 raw, _ = lines.take()
                 problem = FieldProblem(ROW_FIELD, f"cannot be parsed as CSV: {error}")
+                yield SourceRow(number, [], raw_bytes=raw, problem=problem)
+                continue
+            if lines.long_line is not None:
+                number += 1
+                length = lines.long_line
+                raw, _ = lines.take()
+                problem = FieldProblem(
+                    ROW_FIELD,
+                    f"has a line of {length} bytes, over the limit of "
+                    f"{MAX_LINE_BYTES}; check that the file is CSV text and "
+                    "shorten the row's values",
+                )
                 yield SourceRow(number, [], raw_bytes=raw, problem=problem)
                 continue
             if not record:
