@@ -7,6 +7,7 @@ import io
 import pytest
 
 from john.errors import FeedError
+from john.records import feeds
 from john.records.feeds import (
     MAX_LINE_BYTES,
     check_encoding,
@@ -259,3 +260,21 @@ def test_csv_long_bare_carriage_return_file_rejected() -> None:
     with pytest.raises(FeedError) as raised:
         read_csv(b"a,b\r" + b"1,2\r" * MAX_LINE_BYTES)
     assert "bare carriage return" in raised.value.detail
+
+
+@pytest.mark.parametrize("filler", [0, 8000], ids=["in-head", "in-stream"])
+def test_json_lines_long_line_quarantined(
+    monkeypatch: pytest.MonkeyPatch, filler: int
+) -> None:
+    # The reader reads the first 64 KiB at once; 8,000 short lines push the
+    # long line past them.
+    monkeypatch.setattr(feeds, "MAX_JSON_ITEM_CHARS", 1000)
+    long_line = b'{"a": "' + b"x" * 5000 + b'"}\n'
+    data = b'{"a": "1"}\n' * (filler + 1) + long_line + b'{"a": "3"}\n'
+    reader = open_reader(io.BytesIO(data), "json", "utf-8")
+    rows = list(reader.rows())
+    assert [row.values for row in rows] == [["1"]] * (filler + 1) + [[], ["3"]]
+    problem = rows[filler + 1].problem
+    assert problem is not None
+    assert problem.message.startswith(f"is a line of {len(long_line)} bytes")
+    assert reader.bytes_read == len(data)

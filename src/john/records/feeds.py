@@ -159,17 +159,17 @@ class _LongLine:
     length: int
 
 
-def _read_line(stream: BinaryIO) -> bytes | _LongLine:
-    """Read one line, or the start of a line over the maximum; b"" at the end."""
-    line = stream.readline(MAX_LINE_BYTES + 1)
-    if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+def _read_line(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> bytes | _LongLine:
+    """Read one line, or the start of a line over ``limit``; b"" at the end."""
+    line = stream.readline(limit + 1)
+    if len(line) <= limit or line.endswith(b"\n"):
         return line
     length = len(line)
     while more := stream.readline(MAX_LINE_BYTES):
         length += len(more)
         if more.endswith(b"\n"):
             break
-    return _LongLine(line[:MAX_LINE_BYTES], length)
+    return _LongLine(line[:limit], length)
 
 
 class _Lines:
@@ -492,6 +492,15 @@ class JsonReader:
         offset = self._bom
         for line in _chain_lines(self._head, self._stream):
             start = offset
+            if isinstance(line, _LongLine):
+                offset += line.length
+                self._offset = offset
+                message = (
+                    f"is a line of {line.length} bytes, over the limit of "
+                    f"{MAX_JSON_ITEM_CHARS}; shorten the item's values"
+                )
+                yield _Invalid(message, parsed=False), line.head, None
+                continue
             offset += len(line)
             self._offset = offset
             if not line.strip():
@@ -599,7 +608,10 @@ class JsonReader:
                 yield SourceRow(number, [], raw_bytes=raw, problem=problem)
                 continue
             if isinstance(item, _Invalid):
-                problem = FieldProblem(ROW_FIELD, f"is not valid JSON: {item.message}")
+                reason = item.message
+                if item.parsed:
+                    reason = f"is not valid JSON: {reason}"
+                problem = FieldProblem(ROW_FIELD, reason)
                 yield SourceRow(number, [], raw_bytes=raw, problem=problem)
                 continue
             if not isinstance(item, dict):
@@ -639,10 +651,15 @@ def _has_surrogate(text: str) -> bool:
 
 
 class _Invalid:
-    """A JSON Lines line that does not parse, with the parser's message."""
+    """A JSON Lines line that does not parse, with the parser's message.
 
-    def __init__(self, message: str):
+    ``parsed`` is False for a line too long to give to the parser; its
+    message is then the whole reason.
+    """
+
+    def __init__(self, message: str, parsed: bool = True):
         self.message = message
+        self.parsed = parsed
 
 
 _BAD = object()
@@ -654,13 +671,29 @@ def _prepend(first: list[_Item], rest: Iterator[_Item]) -> Iterator[_Item]:
     yield from rest
 
 
-def _chain_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    """Yield the lines of ``head`` and then of ``stream``, joining the split line."""
-    lines = head.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(b"\n"):
-        lines[-1] += stream.readline()
-    yield from lines
-    yield from stream
+def _chain_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes | _LongLine]:
+    """Yield the lines of ``head`` and then of ``stream``, joining the split line.
+
+    A line over MAX_JSON_ITEM_CHARS bytes comes as a _LongLine.
+    """
+    limit = MAX_JSON_ITEM_CHARS
+    lines: list[bytes | _LongLine] = list(head.splitlines(keepends=True))
+    last = lines[-1] if lines else b"\n"
+    if isinstance(last, bytes) and not last.endswith(b"\n"):
+        rest = _read_line(stream, limit)
+        if isinstance(rest, _LongLine):
+            lines[-1] = _LongLine(last + rest.head, len(last) + rest.length)
+        elif len(last) + len(rest) > limit:
+            lines[-1] = _LongLine(last + rest, len(last) + len(rest))
+        else:
+            lines[-1] = last + rest
+    for line in lines:
+        if isinstance(line, bytes) and len(line) > limit:
+            yield _LongLine(line[:limit], len(line))
+        else:
+            yield line
+    while line := _read_line(stream, limit):
+        yield line
 
 
 def _chain_chunks(
