@@ -49,7 +49,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 SOURCE = "10000001"
 CHUNK = 5000
-MOST_ACHIEVEMENTS_PER_PERSON = 5
+MAX_ACHIEVEMENTS_PER_PERSON = 5
 
 
 def peak_mb() -> float:
@@ -59,11 +59,11 @@ def peak_mb() -> float:
     return max(own, children) / 1024  # ru_maxrss is in KiB on Linux
 
 
-def write_feed(path: Path, rows: int, most_per_person: int) -> None:
+def write_feed(path: Path, rows: int, max_per_person: int) -> None:
     from john.records.synthetic import write_synthetic_csv
 
     with path.open("w", newline="", encoding="utf-8") as out:
-        write_synthetic_csv(out, rows, seed=1, most_records_per_person=most_per_person)
+        write_synthetic_csv(out, rows, seed=1, max_records_per_person=max_per_person)
 
 
 def fresh_store(url: str) -> None:
@@ -250,9 +250,9 @@ def main() -> None:
     try:
         feed = folder / "feed.csv"
         single = folder / "one-person-per-row.csv"
-        for path, most in ((feed, MOST_ACHIEVEMENTS_PER_PERSON), (single, 1)):
+        for path, max_per_person in ((feed, MAX_ACHIEVEMENTS_PER_PERSON), (single, 1)):
             started = time.perf_counter()
-            write_feed(path, arguments.rows, most)
+            write_feed(path, arguments.rows, max_per_person)
             size_mb = path.stat().st_size / 1e6
             print(f"{path.name}: {arguments.rows} rows, {size_mb:.0f} MB, written "
                   f"in {time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip

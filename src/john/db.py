@@ -89,8 +89,8 @@ SQLITE_PAGE_SIZE = 16384
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # Takes effect only while the file is still empty, so on a new store.
-    # Pages of 16 KiB hold four times the rows of the default 4 KiB: a
-    # million-row feed went in about a tenth faster, index builds included.
+    # Pages of 16 KiB hold four times the rows of the default 4 KiB. In one
+    # measurement, a million-row feed went in 7 % faster, index builds included.
     cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable in WAL mode except for the last commits on power loss;

@@ -33,7 +33,7 @@ class StopIngest(Exception):
 
 def write_feed(path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as out:
-        write_synthetic_csv(out, ROWS, most_records_per_person=5)
+        write_synthetic_csv(out, ROWS, max_records_per_person=5)
     assert path.stat().st_size >= PROCESS_THRESHOLD_BYTES
     return path
 

@@ -23,7 +23,7 @@ def test_writer_child_index_log(
         pytest.skip("only the SQLite writer drops and rebuilds indexes")
     feed = tmp_path / "feed.csv"
     with feed.open("w", newline="", encoding="utf-8") as out:
-        write_synthetic_csv(out, ROWS, most_records_per_person=5)
+        write_synthetic_csv(out, ROWS, max_records_per_person=5)
     assert feed.stat().st_size >= PROCESS_THRESHOLD_BYTES
 
     result = run_john(

@@ -33,6 +33,7 @@ from john.records.validation import (
     MAX_AGE_YEARS,
     MAX_LENGTHS,
     MIN_AGE_YEARS,
+    ROW_KEY_SEPARATOR,
     RowValidator,
     ValidRow,
 )
@@ -552,7 +553,7 @@ def _convert_distinct(
 
 def _row_keys(ref: Column, key_columns: list[Column]) -> Iterator[str]:
     """Compute validate()'s row keys: SHA-256 of the ref and record fields joined."""
-    joined = map("\x1f".join, zip(ref, *key_columns, strict=False))
+    joined = map(ROW_KEY_SEPARATOR.join, zip(ref, *key_columns, strict=False))
     return map(_HASH_TYPE.hexdigest, map(hashlib.sha256, map(str.encode, joined)))
 
 

@@ -130,9 +130,13 @@ class _Transaction:
     def commit(self, report: FeedReport) -> int:
         """Store the final counts, commit, and return the number of duplicates."""
         self.prepare(report)
+        self.complete()
+        return self.duplicates
+
+    def complete(self) -> None:
+        """Commit what ``prepare`` left ready and close the session."""
         self.session.commit()
         self.session.close()
-        return self.duplicates
 
     def prepare(self, report: FeedReport) -> None:
         """Do all but the commit: build the indexes again, store the counts."""
@@ -437,8 +441,8 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
             if kind in ("rows", "quarantine", "expect"):
                 transaction.handle(kind, payload)
             elif kind == "commit":
-                # The parent sends "go" once it knows the feed is ready, so an
-                # interrupt before then rolls back rather than racing the commit.
+                # The parent sends "go" after this "prepared", so an interrupt
+                # before then rolls back rather than racing the commit.
                 transaction.prepare(payload)
                 outbox.send(("prepared", None))
                 try:
@@ -448,8 +452,7 @@ def _writer_main(inbox: Pipe, outbox: Pipe) -> None:
                 if kind != "go":
                     transaction.abort()
                     return
-                transaction.session.commit()
-                transaction.session.close()
+                transaction.complete()
                 outbox.send(("committed", payload))
                 return
             else:

@@ -364,9 +364,8 @@ class SqliteWriter(BulkWriter):
 
     def finish(self) -> None:
         """Build the dropped indexes again, from their stored definitions."""
-        # SQLite sorts index entries in up to a page cache's worth of memory,
-        # so the cache goes back to its size first: the two together would
-        # pass 500 MB on large feeds.
+        # SQLite's sorter may take as much memory as the page cache while it
+        # builds an index, so the cache goes back to its size first.
         if self.cache_size is not None:
             self.cursor.execute(f"PRAGMA cache_size={int(self.cache_size)}")
             self.cache_size = None

@@ -104,11 +104,11 @@ def synthetic_rows(
     rows: int,
     feed_type: str = "achievements",
     seed: int = 0,
-    most_records_per_person: int = 1,
+    max_records_per_person: int = 1,
 ) -> Iterator[dict[str, str]]:
     """Yield ``rows`` rows of made-up people, reproducibly.
 
-    Each person has from 1 to ``most_records_per_person`` records, as many
+    Each person has from 1 to ``max_records_per_person`` records, as many
     as a uniform draw gives, on adjacent rows as a provider's export lists
     them. With the default of 1 every row is another person.
     """
@@ -119,8 +119,8 @@ def synthetic_rows(
         person = _person(rng, index)
         index += 1
         records = 1
-        if most_records_per_person > 1:
-            records = rng.randint(1, most_records_per_person)
+        if max_records_per_person > 1:
+            records = rng.randint(1, max_records_per_person)
         for _ in range(min(records, rows - written)):
             yield {**person, **make_record(rng, person)}
             written += 1
@@ -131,9 +131,9 @@ def write_synthetic_csv(
     rows: int,
     feed_type: str = "achievements",
     seed: int = 0,
-    most_records_per_person: int = 1,
+    max_records_per_person: int = 1,
 ) -> None:
     """Write a standard-mapping CSV feed of ``rows`` rows of made-up people."""
     writer = csv.DictWriter(out, fieldnames=list(fields_for(feed_type)))
     writer.writeheader()
-    writer.writerows(synthetic_rows(rows, feed_type, seed, most_records_per_person))
+    writer.writerows(synthetic_rows(rows, feed_type, seed, max_records_per_person))

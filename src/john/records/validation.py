@@ -73,6 +73,9 @@ _IDENTIFIER_CHECKS: tuple[tuple[str, Callable[[str], str]], ...] = (
 )
 _ADDRESS_FIELDS = ("address_line_1", "address_line_2", "locality", "region")
 CODE_CACHE_SIZE = 100_000
+# A row key is the SHA-256 (hex) of the person reference and the record's
+# fields, joined by this unit separator and encoded as UTF-8.
+ROW_KEY_SEPARATOR = "\x1f"
 
 
 def register_key(value: str) -> str:
@@ -166,12 +169,8 @@ class RowValidator:
             positions.get(name) for name in PERSON_FIELDS + RECORD_FIELDS[feed_type]
         ]
         self._chunk_validator: ChunkValidator | None = None
-        self._person_values = _field_reader(
-            [positions.get(name) for name in PERSON_FIELDS]
-        )
-        self._record_values = _field_reader(
-            [positions.get(name) for name in RECORD_FIELDS[feed_type]]
-        )
+        self._person_values = _field_reader(self._positions[: len(PERSON_FIELDS)])
+        self._record_values = _field_reader(self._positions[len(PERSON_FIELDS) :])
         # Register codes repeat across rows (one provider, a few qualifications),
         # so their checks are remembered; person identifiers are not.
         self._code_results: dict[tuple[str, str], tuple[str | None, str | None]] = {}
@@ -192,7 +191,7 @@ class RowValidator:
             return None, problems
 
         key_parts = [person[0], *["" if v is None else str(v) for v in record]]
-        row_key = hashlib.sha256("\x1f".join(key_parts).encode()).hexdigest()
+        row_key = hashlib.sha256(ROW_KEY_SEPARATOR.join(key_parts).encode()).hexdigest()
         return ValidRow(number, row_key, person, record), []
 
     def validate_chunk(
